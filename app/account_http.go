@@ -1,0 +1,162 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"notechondria-auth/app/mail"
+	"notechondria-auth/app/password"
+)
+
+// Messages of the identity step-up and password change (CONTRACT #8, #9).
+const (
+	msgNoEmailOnFile         = "No email address on file for this account."
+	msgPasswordPolicyChange  = "Password not updated: Backend.Creators.Auth/password.change.validate — password must contain at least one uppercase letter, one lowercase letter, and one digit or special character."
+	msgIdentityCodeInvalid   = "Password not updated: Backend.Creators.Auth/password.change — identity verification code is invalid, expired, or already consumed."
+	msgCurrentPasswordWrong  = "Password not updated: Backend.Creators.Auth/password.change — current password does not match."
+	msgPasswordChanged       = "Password changed: Backend.Creators.Auth/password.change — session token rotated; previous sessions invalidated."
+	msgSessionRequiredForKey = "This action requires a signed-in session: an API key cannot change the password or the email address."
+)
+
+// maskEmail is the first character, "***", then everything from the "@".
+func maskEmail(email string) string {
+	i := strings.IndexByte(email, '@')
+	if i <= 0 {
+		return "***"
+	}
+	first := []rune(email[:i])[0]
+	return string(first) + "***" + email[i:]
+}
+
+// issueAndSend creates a fresh code for function/usage, bound to userID when
+// non-zero, and mails it.
+func (s *Server) issueAndSend(r *http.Request, kind mail.Kind, to, function, usage string, userID int64) (mail.Result, error) {
+	plain, err := randomCode(s.rand)
+	if err != nil {
+		return mail.Result{}, Internal(err)
+	}
+	now := s.now()
+	c := &Code{CodeHash: CodeHash(plain), Usage: usage, Function: function, UserID: userID,
+		MaxUse: 1, CreatedAt: now, ExpireAt: now.Add(s.cfg.CodeTTL)}
+	if err := s.store.IssueCode(r.Context(), c); err != nil {
+		return mail.Result{}, err
+	}
+	return s.send(r, kind, to, plain), nil
+}
+
+// send delivers a code mail, or logs it (the development fallback).
+func (s *Server) send(r *http.Request, kind mail.Kind, to, code string) mail.Result {
+	ttl := int(s.cfg.CodeTTL.Hours())
+	m := mail.Compose(kind, to, code, ttl, s.cfg.FrontendVerifyURL)
+	return mail.Deliver(r.Context(), s.mailer, s.mailLog, kind, m)
+}
+
+// checkEmailBudget throttles code requests per address.
+func (s *Server) checkEmailBudget(email string) error {
+	if retry, over := s.emailRequests.Add("mail:" + strings.ToLower(email)); over {
+		return s.throttled(retry)
+	}
+	return nil
+}
+
+// handleSendIdentityCode is POST auth/send-identity-code/.
+func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	u := authFrom(r.Context()).User
+	if u.Email == "" {
+		return Detail(EINVALID, msgNoEmailOnFile)
+	}
+	if retry, ok := s.emailRequests.Check("mail:" + strings.ToLower(u.Email)); !ok {
+		return s.throttled(retry)
+	}
+	res, err := s.issueAndSend(r, mail.Identity, u.Email, FuncIdentity(u.ID), CodeFunction, u.ID)
+	if err != nil {
+		return err
+	}
+	s.emailRequests.Add("mail:" + strings.ToLower(u.Email))
+	writeJSON(w, http.StatusOK, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback,
+		"masked_email": maskEmail(u.Email)})
+	return nil
+}
+
+// handleChangePassword is POST auth/change-password/. Unlike the original,
+// it checks the current password before spending the identity code, so a
+// typo does not burn the code.
+func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	a := authFrom(r.Context())
+	if a.ViaAPIKey() {
+		return Detail(EFORBIDDEN, msgSessionRequiredForKey)
+	}
+	in, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	current, _ := in.str("current_password", field{required: true})
+	next, ok := in.str("new_password", field{required: true, minLen: 8})
+	code, _ := in.str("identity_code", field{required: true})
+	if ok && !password.MeetsPolicy(next) {
+		in.fail("new_password", msgPasswordPolicyChange)
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	key := "login:" + strings.ToLower(a.User.Username)
+	if retry, ok := s.loginAccount.Check(key); !ok {
+		return s.throttled(retry)
+	}
+	u, err := s.store.UserByID(r.Context(), a.User.ID)
+	if err != nil {
+		return err
+	}
+	if ok, _, _ := s.hasher.Verify(r.Context(), current, u.Password); !ok {
+		s.loginAccount.Add(key)
+		return Detail(EINVALID, msgCurrentPasswordWrong)
+	}
+	if _, err := s.store.ConsumeCode(r.Context(), FuncIdentity(u.ID), CodeFunction, CodeHash(code), u.ID,
+		s.cfg.CodeMaxAttempts, s.now()); ErrorCode(err) == ENOTFOUND {
+		return Detail(EINVALID, msgIdentityCodeInvalid)
+	} else if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(r.Context(), next)
+	if err != nil {
+		return Internal(err)
+	}
+	revoked, err := s.store.SetPassword(r.Context(), u.ID, hash, true, 0, s.now())
+	if err != nil {
+		return err
+	}
+	s.cache.drop(credSession, revoked...)
+	p, err := s.mintSession(r, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Message string      `json:"message"`
+		Token   string      `json:"token"`
+		Session sessionJSON `json:"session"`
+	}{msgPasswordChanged, p.Token, p.Session})
+	return nil
+}
+
+// handleRotateAPIKey is POST auth/rotate-api-key/: a new "ntc_" key, shown
+// once; the previous key stops working at once.
+func (s *Server) handleRotateAPIKey(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	a := authFrom(r.Context())
+	h, err := randomHex(s.rand, apiKeyBytes)
+	if err != nil {
+		return Internal(err)
+	}
+	key := apiKeyPrefix + h
+	old, err := s.store.SetAPIKey(r.Context(), a.User.ID, HashHex(key), key[:8], s.now())
+	if err != nil {
+		return err
+	}
+	if old != "" {
+		s.cache.drop(credAPIKey, old)
+	}
+	s.cache.dropUser(a.User.ID) // snapshots carry the key prefix
+	writeJSON(w, http.StatusOK, map[string]string{"api_key": key, "api_key_prefix": key[:8]})
+	return nil
+}

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"unicode/utf8"
+)
+
+// DeviceLabel derives the session label from a User-Agent (CONTRACT 3.4):
+// the first matching rule wins, in this order.
+func DeviceLabel(ua string) string {
+	if ua == "" {
+		return "Unknown device"
+	}
+	l := strings.ToLower(ua)
+	switch {
+	case strings.Contains(l, "iphone"):
+		return "iPhone"
+	case strings.Contains(l, "ipad"):
+		return "iPad"
+	case strings.Contains(l, "android"):
+		return "Android device"
+	case strings.Contains(l, "macintosh"), strings.Contains(l, "mac os x"):
+		return "Mac"
+	case strings.Contains(l, "windows"):
+		return "Windows PC"
+	case strings.Contains(l, "linux"):
+		return "Linux"
+	}
+	return "Web browser"
+}
+
+// truncateRunes cuts s to at most n code points (Python slicing), dropping
+// invalid UTF-8 so the stored value is always valid text.
+func truncateRunes(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i, count := 0, 0
+	for i = range s {
+		if count == n {
+			break
+		}
+		count++
+	}
+	return s[:i]
+}
+
+// clientIP returns the client address: the first X-Forwarded-For hop when
+// the direct peer is a trusted proxy, else the peer's address.
+func (s *Server) clientIP(r *http.Request) string {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" && s.trustedPeer(peer) {
+		first, _, _ := strings.Cut(xff, ",")
+		if first = strings.TrimSpace(first); first != "" {
+			return first
+		}
+	}
+	return peer
+}
+
+func (s *Server) trustedPeer(peer string) bool {
+	addr, err := netip.ParseAddr(peer)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// ipHash is a keyed hash (HMAC-SHA-256 with a per-installation secret) of the
+// client IP, so that the stored value cannot be reversed by enumerating the
+// IPv4 space as the original's plain SHA-256 could. "" for no address.
+func (s *Server) ipHash(ip string) string {
+	if ip == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, s.ipKey)
+	m.Write([]byte(ip))
+	return hex.EncodeToString(m.Sum(nil))
+}

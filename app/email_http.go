@@ -1,0 +1,88 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"notechondria-auth/app/mail"
+)
+
+// Change-email messages (CONTRACT #10).
+const (
+	msgEmailInUseRequest = "Email change aborted: Backend.Creators.Auth/email.change.request — this email is already in use by another account."
+	msgEmailIdentity     = "Invalid or expired identity verification code."
+	msgEmailCode         = "Email change aborted: Backend.Creators.Auth/email.change.confirm — verification code is invalid, expired, or already consumed."
+	msgEmailInUseConfirm = "Email change aborted: Backend.Creators.Auth/email.change.confirm — this email is already in use by another account."
+)
+
+// handleChangeEmail is POST auth/change-email/: a request step (new_email +
+// identity_code) or, when code is present and non-empty, the confirm step.
+// The confirm code is bound to the user who requested it.
+func (s *Server) handleChangeEmail(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	a := authFrom(r.Context())
+	if a.ViaAPIKey() {
+		return Detail(EFORBIDDEN, msgSessionRequiredForKey)
+	}
+	in, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	newEmail, _ := in.email("new_email", field{required: true})
+	newEmail = strings.ToLower(newEmail)
+	code, _ := in.str("code", field{allowBlank: true})
+	if code != "" {
+		if err := in.err(); err != nil {
+			return err
+		}
+		return s.confirmEmailChange(w, r, a, newEmail, code)
+	}
+	identity, _ := in.str("identity_code", field{required: true})
+	if newEmail != "" {
+		if inUse, err := s.store.EmailInUse(r.Context(), newEmail, 0); err != nil {
+			return err
+		} else if inUse {
+			in.fail("new_email", msgEmailInUseRequest)
+		}
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	if _, err := s.store.ConsumeCode(r.Context(), FuncIdentity(a.User.ID), CodeFunction, CodeHash(identity), a.User.ID,
+		s.cfg.CodeMaxAttempts, s.now()); ErrorCode(err) == ENOTFOUND {
+		return Detail(EINVALID, msgEmailIdentity)
+	} else if err != nil {
+		return err
+	}
+	if err := s.checkEmailBudget(newEmail); err != nil {
+		return err
+	}
+	res, err := s.issueAndSend(r, mail.ChangeEmail, newEmail, FuncChangeEmail(newEmail), CodeFunction, a.User.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback, "email": newEmail})
+	return nil
+}
+
+func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request, a *Auth, newEmail, code string) error {
+	var keep int64
+	if a.Session != nil {
+		keep = a.Session.ID
+	}
+	revoked, err := s.store.ChangeEmail(r.Context(), a.User.ID, keep, newEmail, CodeHash(code), s.cfg.CodeMaxAttempts, s.now())
+	switch ErrorCode(err) {
+	case "":
+	case ENOTFOUND:
+		return NonFieldError(msgEmailCode)
+	case ECONFLICT:
+		return NonFieldError(msgEmailInUseConfirm)
+	default:
+		return err
+	}
+	s.cache.drop(credSession, revoked...)
+	s.cache.dropUser(a.User.ID)
+	writeJSON(w, http.StatusOK, map[string]string{"message": "Email updated.", "email": newEmail})
+	return nil
+}

@@ -1,0 +1,49 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/julienschmidt/httprouter"
+)
+
+// settingsJSON is GET/PATCH settings/ (CONTRACT #23).
+type settingsJSON struct {
+	Username             string          `json:"username"`
+	FirstName            string          `json:"first_name"`
+	LastName             string          `json:"last_name"`
+	Email                string          `json:"email"`
+	IsStaff              bool            `json:"is_staff"`
+	IsSuperuser          bool            `json:"is_superuser"`
+	Motto                string          `json:"motto"`
+	SocialLink           string          `json:"social_link"`
+	ImageURL             string          `json:"image_url"`
+	EditorMode           string          `json:"editor_mode"`
+	ThemePreset          string          `json:"theme_preset"`
+	ThemeMode            string          `json:"theme_mode"`
+	APIKeyPrefix         string          `json:"api_key_prefix"`
+	APIBaseURL           string          `json:"api_base_url"`
+	AppSettings          json.RawMessage `json:"app_settings"`
+	AppSettingsUpdatedAt *string         `json:"app_settings_updated_at"`
+}
+
+func settingsView(u *User, r *http.Request) settingsJSON {
+	return settingsJSON{
+		Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, Motto: u.Motto, SocialLink: u.SocialLink,
+		ImageURL: imageURL(u.ImageURL, r), EditorMode: u.EditorMode, ThemePreset: u.ThemePreset,
+		ThemeMode: u.ThemeMode, APIKeyPrefix: u.APIKeyPrefix, APIBaseURL: u.APIBaseURL,
+		AppSettings: appSettings(u), AppSettingsUpdatedAt: isoTimePtr(u.AppSettingsUpdatedAt),
+	}
+}
+
+// handleSettingsGet is GET settings/. It reads the user afresh (the cache
+// snapshot may predate a rotation of the API key).
+func (s *Server) handleSettingsGet(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	u, err := s.store.UserByID(r.Context(), authFrom(r.Context()).User.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, settingsView(u, r))
+	return nil
+}

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// toucher coalesces last-seen updates. Authentication stores the exact time
+// in the cache entry and marks it here once; flush writes every marked
+// session in one transaction. So a session's row is written at most once per
+// flush interval, never on the request path.
+type toucher struct {
+	mu      sync.Mutex
+	pending map[int64]*authEntry
+
+	batches, rows uint64 // guarded by mu
+}
+
+func newToucher() *toucher { return &toucher{pending: map[int64]*authEntry{}} }
+
+// mark queues e; callers mark an entry only when its dirty flag flips.
+func (t *toucher) mark(e *authEntry) {
+	t.mu.Lock()
+	t.pending[e.session.ID] = e
+	t.mu.Unlock()
+}
+
+// seen returns the newest unflushed last-seen of a session, if any.
+func (t *toucher) seen(sessionID int64) (time.Time, bool) {
+	t.mu.Lock()
+	e, ok := t.pending[sessionID]
+	t.mu.Unlock()
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(e.lastSeen.Load()).UTC(), true
+}
+
+// flush persists the pending times. On failure they are queued again.
+func (t *toucher) flush(ctx context.Context, store SessionStore) error {
+	t.mu.Lock()
+	batch := t.pending
+	if len(batch) == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	t.pending = make(map[int64]*authEntry, len(batch))
+	t.mu.Unlock()
+	seen := make(map[int64]time.Time, len(batch))
+	for id, e := range batch {
+		// Clear first: a request after this line marks the entry again.
+		e.dirty.Store(false)
+		seen[id] = time.UnixMicro(e.lastSeen.Load()).UTC()
+	}
+	err := store.TouchSessions(ctx, seen)
+	t.mu.Lock()
+	if err != nil {
+		for id, e := range batch {
+			if _, newer := t.pending[id]; !newer {
+				e.dirty.Store(true)
+				t.pending[id] = e
+			}
+		}
+	} else {
+		t.batches++
+		t.rows += uint64(len(seen))
+	}
+	t.mu.Unlock()
+	return err
+}
+
+// stats returns the number of flushed batches and rows.
+func (t *toucher) stats() (batches, rows uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.batches, t.rows
+}

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"notechondria-auth/app"
+	"notechondria-auth/app/mail"
+	"notechondria-auth/app/sysd"
+	"notechondria-auth/db"
+)
+
+const serveUsage = `Run the HTTP server: migrate the database, optionally revoke every session,
+listen, and serve until SIGINT/SIGTERM (then finish in-flight requests,
+write pending last-seen times and close the database).`
+
+func serve(ctx context.Context, env Env, args []string) error {
+	var s settings
+	fs := newFlagSet("serve", serveUsage, env.Stdout)
+	defineServe(fs, &s)
+	if err := usageError(fs.parse(args, env.Getenv)); err != nil {
+		return err
+	}
+	cfg, err := s.appConfig()
+	if err != nil {
+		return errUsage{err}
+	}
+	log, err := newLogger(env.Stderr, s.logFormat, s.logLevel)
+	if err != nil {
+		return errUsage{err}
+	}
+	if clamped := app.ClampTouchInterval(cfg.TouchInterval, cfg.Timeouts.Idle); clamped != cfg.TouchInterval {
+		log.Warn().Dur("requested", cfg.TouchInterval).Dur("used", clamped).Msg("touch interval clamped to a tenth of the idle timeout")
+	}
+	notify := sysd.FromEnv(env.Getenv)
+	start := time.Now()
+	store, err := db.Open(ctx, s.db, db.Options{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	mc := s.mailConfig()
+	srv, err := app.New(ctx, store, cfg, app.Options{Logger: log, Mailer: mail.FromConfig(mc)})
+	if err != nil {
+		return err
+	}
+	if !mc.Configured() {
+		log.Warn().Msg("SMTP_HOST is not set: codes are written to this log instead of being mailed (development fallback)")
+	}
+	if s.wipe {
+		n, err := srv.WipeSessions(ctx)
+		if err != nil {
+			return fmt.Errorf("wipe sessions: %w", err)
+		}
+		log.Warn().Int("sessions", n).Msg("revoked every session (--wipe-sessions-on-boot)")
+	}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 2)
+	go func() { errc <- hs.Serve(ln) }()
+	var ms *http.Server
+	if s.metricsAddr != "" {
+		mln, err := net.Listen("tcp", s.metricsAddr)
+		if err != nil {
+			hs.Close()
+			return err
+		}
+		ms = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- ms.Serve(mln) }()
+		log.Info().Str("addr", mln.Addr().String()).Msg("metrics listening")
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { srv.Run(bg); close(done) }()
+	if iv, ok := sysd.WatchdogInterval(env.Getenv); ok {
+		go sysd.RunWatchdog(bg, notify, iv, srv.Ready)
+	}
+	log.Info().Str("addr", ln.Addr().String()).Str("db", s.db).Str("version", env.Build.Version).
+		Dur("startup", time.Since(start)).Msg("listening")
+	if _, err := notify.Ready(); err != nil {
+		log.Warn().Err(err).Msg("sd_notify READY failed")
+	}
+	if env.Ready != nil {
+		env.Ready(ln.Addr().String())
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("shutting down")
+	case serveErr = <-errc:
+	}
+	notify.Stopping()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	shutdownErr := hs.Shutdown(sctx)
+	if ms != nil {
+		ms.Shutdown(sctx)
+	}
+	stopBG()
+	<-done // Run flushes pending touches before it returns
+	log.Info().Msg("stopped")
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, shutdownErr)
+}

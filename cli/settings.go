@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"notechondria-auth/app"
+	"notechondria-auth/app/mail"
+	"notechondria-auth/app/oauth"
+)
+
+// DefaultDB is the database path when none is configured.
+const DefaultDB = "./data/notechondria-auth.db"
+
+// settings is everything `serve` reads from flags, environment and file.
+type settings struct {
+	config, addr, db, metricsAddr string
+	wipe                          bool
+	idle, absolute, touch, sweep  time.Duration
+	cacheSize, sweepBatch         int
+	logFormat, logLevel           string
+	corsOrigins, trustedProxies   string
+	maxBody                       int
+	loginAccount, loginIP, emails string
+	codeAttempts, hashConcurrency int
+
+	smtpHost, smtpUser, smtpPassword, smtpFrom, verifyURL string
+	smtpPort, codeTTLHours                                int
+	smtpTLS, smtpSSL                                      bool
+	smtpTimeout                                           time.Duration
+
+	googleID, googleSecret, googleRedirect, googleAuthURL, googleTokenURL, googleIssuer, googleJWKS string
+	githubID, githubSecret, githubRedirect, githubAuthURL, githubTokenURL, githubAPI               string
+	frontendOrigin                                                                                  string
+}
+
+func defineServe(fs *flagSet, s *settings) {
+	d := app.DefaultConfig()
+	fs.str(&s.config, "config", "NTC_CONFIG", "", "read KEY=VALUE lines (systemd EnvironmentFile format; keys are the environment names) from `FILE`")
+	fs.str(&s.addr, "addr", "NTC_ADDR", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free port)")
+	fs.str(&s.db, "db", "NTC_DB", DefaultDB, "SQLite database `PATH` (created with its directory on first start)")
+	fs.str(&s.metricsAddr, "metrics-addr", "NTC_METRICS_ADDR", "", "serve /metrics on this `HOST:PORT` instead of the main listener")
+	fs.boolean(&s.wipe, "wipe-sessions-on-boot", "NTC_WIPE_SESSIONS_ON_BOOT", false, "revoke every session after migrations, before listening (signs everybody out)")
+	fs.duration(&s.idle, "session-idle-timeout", "NTC_SESSION_IDLE_TIMEOUT", d.Timeouts.Idle, "a session unused for longer than this expires")
+	fs.duration(&s.absolute, "session-absolute-timeout", "NTC_SESSION_ABSOLUTE_TIMEOUT", d.Timeouts.Absolute, "a session older than this expires, used or not")
+	fs.duration(&s.touch, "touch-interval", "NTC_TOUCH_INTERVAL", d.TouchInterval, "write last-seen times at most this often (0: on every request, like the original); clamped to a tenth of the idle timeout")
+	fs.integer(&s.cacheSize, "cache-size", "NTC_CACHE_SIZE", d.CacheSize, "token cache entries (0 disables the cache)")
+	fs.duration(&s.sweep, "sweep-interval", "NTC_SWEEP_INTERVAL", d.SweepInterval, "delete expired and revoked rows this often (0 disables)")
+	fs.integer(&s.sweepBatch, "sweep-batch", "NTC_SWEEP_BATCH", d.SweepBatch, "rows deleted per sweeper transaction")
+	fs.str(&s.logFormat, "log-format", "NTC_LOG_FORMAT", "json", "log format: json or console")
+	fs.str(&s.logLevel, "log-level", "NTC_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	fs.str(&s.corsOrigins, "cors-origins", "NTC_CORS_ORIGINS", "", "comma-separated origins or hosts allowed by CORS besides localhost and 127.0.0.1")
+	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (empty: never)")
+	fs.integer(&s.maxBody, "max-body-bytes", "NTC_MAX_BODY_BYTES", int(d.MaxBodyBytes), "largest accepted request body")
+	fs.str(&s.loginAccount, "login-failures-per-account", "NTC_LOGIN_FAILURES_PER_ACCOUNT", "10/15m", "failed sign-ins allowed per account, as `N/DURATION` (0 disables)")
+	fs.str(&s.loginIP, "login-failures-per-ip", "NTC_LOGIN_FAILURES_PER_IP", "50/15m", "failed sign-ins allowed per client IP, as `N/DURATION`")
+	fs.str(&s.emails, "email-requests-per-address", "NTC_EMAIL_REQUESTS_PER_ADDRESS", "5/1h", "code mails (register, resend, reset, identity, change email) per address, as `N/DURATION`")
+	fs.integer(&s.codeAttempts, "code-max-attempts", "NTC_CODE_MAX_ATTEMPTS", d.CodeMaxAttempts, "wrong tries after which a 6-digit code dies")
+	fs.integer(&s.hashConcurrency, "hash-concurrency", "NTC_HASH_CONCURRENCY", 0, "password hashes computed at once (0: one per CPU)")
+
+	fs.str(&s.smtpHost, "smtp-host", "SMTP_HOST", "", "SMTP server; empty logs each message instead of sending it (development)")
+	fs.integer(&s.smtpPort, "smtp-port", "SMTP_PORT", mail.DefaultPort, "SMTP port")
+	fs.str(&s.smtpUser, "smtp-username", "SMTP_USERNAME", "", "SMTP user (AUTH only when set)")
+	fs.secret(&s.smtpPassword, "smtp-password", "SMTP_PASSWORD", "SMTP password")
+	fs.boolean(&s.smtpTLS, "smtp-use-tls", "SMTP_USE_TLS", true, "require STARTTLS")
+	fs.boolean(&s.smtpSSL, "smtp-use-ssl", "SMTP_USE_SSL", false, "implicit TLS (port 465)")
+	fs.str(&s.smtpFrom, "smtp-from-email", "SMTP_FROM_EMAIL", "", "sender address (default: the SMTP user, else "+mail.DefaultFrom+")")
+	fs.duration(&s.smtpTimeout, "smtp-timeout", "NTC_SMTP_TIMEOUT", mail.DefaultTimeout, "longest time one message may take to send")
+	fs.str(&s.verifyURL, "frontend-verify-url", "FRONTEND_VERIFY_URL", "", "link put in code mails")
+	fs.integer(&s.codeTTLHours, "email-verification-ttl-hours", "SMTP_EMAIL_VERIFICATION_TTL_HOURS", 24, "lifetime of emailed codes, in hours")
+
+	fs.str(&s.googleID, "google-oauth-client-id", "GOOGLE_OAUTH_CLIENT_ID", "", "Google OAuth client id")
+	fs.secret(&s.googleSecret, "google-oauth-client-secret", "GOOGLE_OAUTH_CLIENT_SECRET", "Google OAuth client secret")
+	fs.str(&s.googleRedirect, "google-authorized-redirect-uri", "GOOGLE_AUTHORIZED_REDIRECT_URI", "", "redirect URI registered with Google")
+	fs.str(&s.googleAuthURL, "google-auth-url", "NTC_GOOGLE_AUTH_URL", oauth.GoogleAuthURL, "Google authorize endpoint")
+	fs.str(&s.googleTokenURL, "google-token-url", "NTC_GOOGLE_TOKEN_URL", oauth.GoogleTokenURL, "Google token endpoint")
+	fs.str(&s.googleIssuer, "google-issuer", "NTC_GOOGLE_ISSUER", oauth.GoogleIssuer, "expected ID token issuer")
+	fs.str(&s.googleJWKS, "google-jwks-url", "NTC_GOOGLE_JWKS_URL", oauth.GoogleJWKSURL, "Google signing keys (JWKS)")
+	fs.str(&s.githubID, "github-app-client-id", "GITHUB_APP_CLIENT_ID", "", "GitHub OAuth app client id")
+	fs.secret(&s.githubSecret, "github-app-client-secret", "GITHUB_APP_CLIENT_SECRET", "GitHub OAuth app client secret")
+	fs.str(&s.githubRedirect, "github-authorized-redirect-uri", "GITHUB_AUTHORIZED_REDIRECT_URI", "", "redirect URI registered with GitHub")
+	fs.str(&s.githubAuthURL, "github-auth-url", "NTC_GITHUB_AUTH_URL", oauth.GitHubAuthURL, "GitHub authorize endpoint")
+	fs.str(&s.githubTokenURL, "github-token-url", "NTC_GITHUB_TOKEN_URL", oauth.GitHubTokenURL, "GitHub token endpoint")
+	fs.str(&s.githubAPI, "github-api-url", "NTC_GITHUB_API_URL", oauth.GitHubAPIURL, "GitHub API base URL")
+	fs.str(&s.frontendOrigin, "frontend-origin", "FRONTEND_ORIGIN", "", "origin of the editor front end (OAuth callback pages redirect there)")
+}
+
+// appConfig turns settings into app.Config, checking every value.
+func (s *settings) appConfig() (app.Config, error) {
+	c := app.DefaultConfig()
+	c.Timeouts = app.Timeouts{Idle: s.idle, Absolute: s.absolute}
+	if s.idle <= 0 || s.absolute <= 0 {
+		return c, fmt.Errorf("--session-idle-timeout and --session-absolute-timeout must be positive")
+	}
+	if s.touch < 0 || s.sweep < 0 || s.cacheSize < 0 || s.maxBody <= 0 || s.sweepBatch <= 0 || s.codeTTLHours <= 0 {
+		return c, fmt.Errorf("durations and sizes must not be negative (and --max-body-bytes, --sweep-batch, TTL must be positive)")
+	}
+	c.TouchInterval, c.CacheSize, c.SweepInterval, c.SweepBatch = s.touch, s.cacheSize, s.sweep, s.sweepBatch
+	c.MaxBodyBytes = int64(s.maxBody)
+	c.CORSOrigins = splitList(s.corsOrigins)
+	c.TrustedProxies = nil
+	for _, p := range splitList(s.trustedProxies) {
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return c, fmt.Errorf("--trusted-proxies: %q is not a CIDR or address", p)
+			}
+			pre = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pre)
+	}
+	var err error
+	for _, r := range []struct {
+		name string
+		v    string
+		dst  *app.Rule
+	}{{"--login-failures-per-account", s.loginAccount, &c.LoginFailuresPerAccount},
+		{"--login-failures-per-ip", s.loginIP, &c.LoginFailuresPerIP},
+		{"--email-requests-per-address", s.emails, &c.EmailRequestsPerAddress}} {
+		if *r.dst, err = parseRule(r.v); err != nil {
+			return c, fmt.Errorf("%s: %w", r.name, err)
+		}
+	}
+	c.CodeMaxAttempts, c.HashConcurrency = s.codeAttempts, s.hashConcurrency
+	c.CodeTTL = time.Duration(s.codeTTLHours) * time.Hour
+	c.FrontendVerifyURL, c.FrontendOrigin = s.verifyURL, s.frontendOrigin
+	c.Google = oauth.GoogleConfig{ClientID: s.googleID, ClientSecret: s.googleSecret, RedirectURI: s.googleRedirect,
+		AuthURL: s.googleAuthURL, TokenURL: s.googleTokenURL, Issuer: s.googleIssuer, JWKSURL: s.googleJWKS}
+	c.GitHub = oauth.GitHubConfig{ClientID: s.githubID, ClientSecret: s.githubSecret, RedirectURI: s.githubRedirect,
+		AuthURL: s.githubAuthURL, TokenURL: s.githubTokenURL, APIURL: s.githubAPI}
+	c.SeparateMetrics = s.metricsAddr != ""
+	return c, nil
+}
+
+func (s *settings) mailConfig() mail.Config {
+	return mail.Config{Host: s.smtpHost, Port: s.smtpPort, Username: s.smtpUser, Password: s.smtpPassword,
+		UseTLS: s.smtpTLS, UseSSL: s.smtpSSL, From: s.smtpFrom, Timeout: s.smtpTimeout}
+}
+
+// parseRule reads "N/DURATION" ("0" disables).
+func parseRule(v string) (app.Rule, error) {
+	n, d, ok := strings.Cut(strings.TrimSpace(v), "/")
+	limit, err := strconv.Atoi(n)
+	if err != nil || limit < 0 {
+		return app.Rule{}, fmt.Errorf("%q: want N/DURATION, e.g. 10/15m", v)
+	}
+	if limit == 0 {
+		return app.Rule{}, nil
+	}
+	if !ok {
+		return app.Rule{}, fmt.Errorf("%q: want N/DURATION, e.g. 10/15m", v)
+	}
+	window, err := time.ParseDuration(d)
+	if err != nil || window <= 0 {
+		return app.Rule{}, fmt.Errorf("%q: bad duration", v)
+	}
+	return app.Rule{Limit: limit, Window: window}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// newLogger builds the zerolog logger: JSON lines (journald and container
+// friendly) or a console format for people.
+func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(strings.ToLower(level))
+	if err != nil || level == "" {
+		return zerolog.Nop(), fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", level)
+	}
+	switch format {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: w != os.Stderr}
+	default:
+		return zerolog.Nop(), fmt.Errorf("--log-format: %q is not json or console", format)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}

@@ -1,0 +1,174 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"notechondria-auth/app"
+)
+
+// Messages of registration races detected inside the transaction.
+const (
+	msgInvitationInvalid = "Registration rejected: Backend.Creators.Auth/register.validate_invitation_code — invitation code is invalid or expired."
+	msgUsernameTaken     = "Registration rejected: Backend.Creators.Auth/register.validate_username — this username is already taken."
+	msgEmailTaken        = "Registration rejected: Backend.Creators.Auth/register.validate_email — a verified account already exists for this email."
+)
+
+// Register consumes the invitation, creates or updates the pending account
+// and issues its code, in one transaction.
+func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, error) {
+	var u *app.User
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if r.InvitationHash != "" {
+			ok, err := consumeInvitation(ctx, tx, r.InvitationHash, r.Now)
+			if err != nil {
+				return err
+			} else if !ok {
+				return app.FieldError("invitation_code", msgInvitationInvalid)
+			}
+		}
+		existing, err := userByEmail(ctx, tx, r.Email)
+		switch {
+		case app.ErrorCode(err) == app.ENOTFOUND:
+			u = app.NewUser(r.Username, r.Email, r.Now)
+			u.Password = r.PasswordHash
+			if err := insertUser(ctx, tx, u); err != nil {
+				return usernameConflict(err)
+			}
+		case err != nil:
+			return err
+		case existing.IsActive:
+			return app.FieldError("email", msgEmailTaken)
+		case r.SamePassword:
+			// The same person again: take the new username, as the
+			// original did.
+			u = existing
+			u.Username = r.Username
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET username = ? WHERE id = ?`,
+				u.Username, u.ID); err != nil {
+				return usernameConflict(translate(err))
+			}
+		default:
+			// Somebody else chose another password for this pending email:
+			// keep the account as it is and mark it contested.
+			u = existing
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET registration_contested = 1 WHERE id = ?`,
+				u.ID); err != nil {
+				return err
+			}
+		}
+		r.Code.UserID = u.ID
+		return issueCode(ctx, tx, r.Code)
+	})
+	return u, err
+}
+
+func usernameConflict(err error) error {
+	if app.ErrorCode(err) == app.ECONFLICT {
+		return app.FieldError("username", msgUsernameTaken)
+	}
+	return err
+}
+
+// VerifyEmail spends a registration code and activates the pending account.
+func (db *DB) VerifyEmail(ctx context.Context, email, codeHash string, maxAttempts int, now time.Time, unusablePassword string) (*app.User, error) {
+	var u *app.User
+	var missed bool
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		c, err := consumeOrMiss(ctx, tx, email, app.CodeRegister, codeHash, 0, maxAttempts, now)
+		if err != nil {
+			return err
+		} else if c == nil {
+			missed = true
+			return nil // commit the wrong try
+		}
+		var id int64
+		var contested bool
+		err = tx.QueryRowContext(ctx, `SELECT id, registration_contested FROM users
+			WHERE email = ? AND is_active = 0 ORDER BY id LIMIT 1`, email).Scan(&id, &contested)
+		if err == sql.ErrNoRows {
+			return app.NonFieldError("Email verification failed: Backend.Creators.Auth/verify — no pending account found for this email.")
+		} else if err != nil {
+			return err
+		}
+		if contested {
+			_, err = tx.ExecContext(ctx, `UPDATE users SET is_active = 1, registration_contested = 0,
+				password = ? WHERE id = ?`, unusablePassword, id)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE users SET is_active = 1 WHERE id = ?`, id)
+		}
+		if err != nil {
+			return err
+		}
+		u, err = db.oneUser(ctx, tx, `WHERE u.id = ?`, id)
+		return err
+	})
+	if err == nil && missed {
+		return nil, codeNotFound()
+	}
+	return u, err
+}
+
+// ResetPassword spends a reset code, sets the password and revokes every
+// session of the account.
+func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash string, maxAttempts int, now time.Time) (*app.User, []string, error) {
+	var u *app.User
+	var revoked []string
+	var missed bool
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		c, err := consumeOrMiss(ctx, tx, app.FuncPasswordReset(email), app.CodeFunction, codeHash, 0, maxAttempts, now)
+		if err != nil {
+			return err
+		} else if c == nil {
+			missed = true
+			return nil
+		}
+		if u, err = userByEmail(ctx, tx, email); err != nil {
+			if app.ErrorCode(err) == app.ENOTFOUND {
+				return app.NonFieldError("Password not updated: Backend.Creators.Auth/password.reset.confirm — no account found for this email.")
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password = ? WHERE id = ?`, passwordHash, u.ID); err != nil {
+			return err
+		}
+		revoked, err = revokeUserSessions(ctx, tx, u.ID, 0, now)
+		return err
+	})
+	if err == nil && missed {
+		return nil, nil, codeNotFound()
+	}
+	return u, revoked, err
+}
+
+// ChangeEmail spends the user's change-email code for newEmail, sets the
+// email and revokes the user's other sessions.
+func (db *DB) ChangeEmail(ctx context.Context, userID, keepSessionID int64, newEmail, codeHash string, maxAttempts int, now time.Time) ([]string, error) {
+	var revoked []string
+	var missed bool
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		c, err := consumeOrMiss(ctx, tx, app.FuncChangeEmail(newEmail), app.CodeFunction, codeHash, userID, maxAttempts, now)
+		if err != nil {
+			return err
+		} else if c == nil {
+			missed = true
+			return nil
+		}
+		if taken, err := exists(ctx, tx, `SELECT 1 FROM users WHERE email = ? AND id != ? LIMIT 1`, newEmail, userID); err != nil {
+			return err
+		} else if taken {
+			return &app.Error{Code: app.ECONFLICT, Message: "Email in use."}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ?`, newEmail, userID)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		revoked, err = revokeUserSessions(ctx, tx, userID, keepSessionID, now)
+		return err
+	})
+	if err == nil && missed {
+		return nil, codeNotFound()
+	}
+	return revoked, err
+}

@@ -1,0 +1,220 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"notechondria-auth/app"
+)
+
+const sessionColumns = `s.id, s.user_id, s.key_hash, s.device_label, s.user_agent, s.ip_hash,
+	s.created_at, s.last_seen_at, s.revoked_at`
+
+func scanSession(row scanner, extra ...any) (*app.Session, error) {
+	s := &app.Session{}
+	var created, seen int64
+	var revoked sql.NullInt64
+	dest := []any{&s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel, &s.UserAgent, &s.IPHash,
+		&created, &seen, &revoked}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, translate(err)
+	}
+	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMicros(created), fromMicros(seen), fromNullMicros(revoked)
+	return s, nil
+}
+
+// CreateSession inserts s and sets s.ID.
+func (db *DB) CreateSession(ctx context.Context, s *app.Session) error {
+	return db.write(ctx, func(tx *sql.Tx) error { return insertSession(ctx, tx, s) })
+}
+
+func insertSession(ctx context.Context, tx queryer, s *app.Session) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, key_hash, device_label,
+		user_agent, ip_hash, created_at, last_seen_at) VALUES (?,?,?,?,?,?,?)`,
+		s.UserID, s.KeyHash, s.DeviceLabel, s.UserAgent, s.IPHash, micros(s.CreatedAt), micros(s.LastSeenAt))
+	if err != nil {
+		return err
+	}
+	s.ID, err = res.LastInsertId()
+	return err
+}
+
+// SessionByKeyHash returns a session and its user with one indexed query.
+// ENOTFOUND.
+func (db *DB) SessionByKeyHash(ctx context.Context, keyHash string) (*app.Session, *app.User, error) {
+	row := db.r.QueryRowContext(ctx, `SELECT `+userColumns+`, `+sessionColumns+
+		` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN api_keys k ON k.user_id = u.id
+		WHERE s.key_hash = ?`, keyHash)
+	s := &app.Session{}
+	var created, seen int64
+	var revoked sql.NullInt64
+	u, err := scanUser(row, &s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel, &s.UserAgent, &s.IPHash,
+		&created, &seen, &revoked)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMicros(created), fromMicros(seen), fromNullMicros(revoked)
+	return s, u, nil
+}
+
+// ListSessions returns the user's live sessions, newest seen first.
+func (db *DB) ListSessions(ctx context.Context, userID int64, idleAfter, createdAfter time.Time) ([]*app.Session, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND s.created_at > ?
+		ORDER BY s.last_seen_at DESC, s.id DESC`, userID, micros(idleAfter), micros(createdAfter))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []*app.Session{}
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, translate(rows.Err())
+}
+
+// CountSessions counts the user's live sessions other than excludeID.
+func (db *DB) CountSessions(ctx context.Context, userID, excludeID int64, idleAfter, createdAfter time.Time) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND id != ?
+		AND revoked_at IS NULL AND last_seen_at > ? AND created_at > ?`,
+		userID, excludeID, micros(idleAfter), micros(createdAfter)).Scan(&n)
+	return n, translate(err)
+}
+
+// RevokeSession revokes one of the user's sessions (idempotent) and returns
+// its key hash. ENOTFOUND when the session is not the user's.
+func (db *DB) RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) (string, error) {
+	var hash string
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT key_hash FROM sessions WHERE id = ? AND user_id = ?`,
+			sessionID, userID).Scan(&hash); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+			micros(now), sessionID)
+		return err
+	})
+	return hash, err
+}
+
+// RevokeUserSessions revokes the user's non-revoked sessions except exceptID.
+func (db *DB) RevokeUserSessions(ctx context.Context, userID, exceptID int64, now time.Time) ([]string, error) {
+	var hashes []string
+	err := db.write(ctx, func(tx *sql.Tx) (err error) {
+		hashes, err = revokeUserSessions(ctx, tx, userID, exceptID, now)
+		return err
+	})
+	return hashes, err
+}
+
+func revokeUserSessions(ctx context.Context, tx queryer, userID, exceptID int64, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ?
+		AND revoked_at IS NULL RETURNING key_hash`, micros(now), userID, exceptID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hashes := []string{}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes, rows.Err()
+}
+
+// RevokeAllSessions revokes every non-revoked session; returns the count.
+func (db *DB) RevokeAllSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL`, micros(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// TouchSessions persists last-seen times in one transaction. A value never
+// moves last_seen_at backwards.
+func (db *DB) TouchSessions(ctx context.Context, seen map[int64]time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE sessions SET last_seen_at = ?
+			WHERE id = ? AND last_seen_at < ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for id, t := range seen {
+			if _, err := stmt.ExecContext(ctx, micros(t), id, micros(t)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SweepSessions deletes up to limit dead sessions: revoked, idle since
+// before idleBefore, or created before createdBefore. The candidates are
+// found through indexes on the read pool, so the write lock is held only for
+// the DELETE of at most limit rows.
+func (db *DB) SweepSessions(ctx context.Context, idleBefore, createdBefore time.Time, limit int) (int, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT id FROM (SELECT id FROM sessions WHERE revoked_at IS NOT NULL LIMIT ?1)
+		UNION SELECT id FROM (SELECT id FROM sessions WHERE created_at < ?3 LIMIT ?1)
+		UNION SELECT id FROM (SELECT id FROM sessions WHERE last_seen_at < ?2 LIMIT ?1)
+		LIMIT ?1`, limit, micros(idleBefore), micros(createdBefore))
+	if err != nil {
+		return 0, translate(err)
+	}
+	ids := make([]any, 0, limit)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, translate(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return 0, translate(err)
+	}
+	var n int64
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// placeholders returns "?,?,?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// CountActiveSessions counts live sessions of all users.
+func (db *DB) CountActiveSessions(ctx context.Context, idleAfter, createdAfter time.Time) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE revoked_at IS NULL
+		AND last_seen_at > ? AND created_at > ?`, micros(idleAfter), micros(createdAfter)).Scan(&n)
+	return n, translate(err)
+}

@@ -1,0 +1,59 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+
+	"notechondria-auth/app"
+)
+
+const socialColumns = `id, user_id, provider, provider_uid, email, extra_data, created_at`
+
+func scanSocial(row scanner) (*app.SocialAccount, error) {
+	a := &app.SocialAccount{}
+	var created int64
+	if err := row.Scan(&a.ID, &a.UserID, &a.Provider, &a.ProviderUID, &a.Email, &a.ExtraData, &created); err != nil {
+		return nil, translate(err)
+	}
+	a.CreatedAt = fromMicros(created)
+	return a, nil
+}
+
+// SocialAccountsByUser lists a user's links, oldest first.
+func (db *DB) SocialAccountsByUser(ctx context.Context, userID int64) ([]*app.SocialAccount, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+socialColumns+` FROM social_accounts
+		WHERE user_id = ? ORDER BY id`, userID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []*app.SocialAccount{}
+	for rows.Next() {
+		a, err := scanSocial(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, translate(rows.Err())
+}
+
+// SocialAccountByUID finds the link of a provider identity. ENOTFOUND.
+func (db *DB) SocialAccountByUID(ctx context.Context, provider, uid string) (*app.SocialAccount, error) {
+	return scanSocial(db.r.QueryRowContext(ctx, `SELECT `+socialColumns+` FROM social_accounts
+		WHERE provider = ? AND provider_uid = ?`, provider, uid))
+}
+
+// DeleteSocialAccounts removes a user's links to provider.
+func (db *DB) DeleteSocialAccounts(ctx context.Context, userID int64, provider string) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM social_accounts WHERE user_id = ? AND provider = ?`, userID, provider)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
