@@ -89,7 +89,9 @@ func NonFieldError(msg string) *Error {
 func Detail(code, msg string) *Error { return &Error{Code: code, Message: msg} }
 
 // Internal wraps an unexpected error; it is logged and answered 500.
-func Internal(err error) *Error { return &Error{Code: EINTERNAL, Message: "A server error occurred.", Err: err} }
+func Internal(err error) *Error {
+	return &Error{Code: EINTERNAL, Message: "A server error occurred.", Err: err}
+}
 
 func statusOf(code string) int {
 	switch code {

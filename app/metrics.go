@@ -11,7 +11,6 @@ import (
 	"time"
 )
 
-
 // latencyBuckets are the upper bounds (seconds) of the request histogram.
 func latencyBuckets() []float64 {
 	return []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}

@@ -37,7 +37,7 @@ type settings struct {
 	smtpTimeout                                           time.Duration
 
 	googleID, googleSecret, googleRedirect, googleAuthURL, googleTokenURL, googleIssuer, googleJWKS string
-	githubID, githubSecret, githubRedirect, githubAuthURL, githubTokenURL, githubAPI               string
+	githubID, githubSecret, githubRedirect, githubAuthURL, githubTokenURL, githubAPI                string
 	frontendOrigin                                                                                  string
 }
 

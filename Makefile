@@ -1,0 +1,65 @@
+# notechondria-auth: build, run, test, bench, cross, lint.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+GOFLAGS_BUILD := -trimpath -ldflags "$(LDFLAGS)"
+BIN := bin/notechondria-auth
+PREFIX ?= /usr/local
+DESTDIR ?=
+FUZZTIME ?= 5s
+
+.PHONY: all build run test test-go test-e2e fuzz bench load cross lint install clean
+
+all: build
+
+## build: the static binary bin/notechondria-auth
+build:
+	CGO_ENABLED=0 go build $(GOFLAGS_BUILD) -o $(BIN) .
+
+## run: serve on 127.0.0.1:8080 with ./data/notechondria-auth.db (created on first start)
+run: build
+	./$(BIN) serve --addr 127.0.0.1:8080 --db ./data/notechondria-auth.db --log-format console
+
+## test: vet, Go tests with -race, short fuzzing, and the browser test
+test: lint test-go fuzz test-e2e
+
+test-go: build
+	go test -race -count=1 ./...
+
+## fuzz: every fuzz target for $(FUZZTIME)
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime $(FUZZTIME) ./app/
+	go test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./app/
+	go test -run '^$$' -fuzz '^FuzzDeviceLabel$$' -fuzztime $(FUZZTIME) ./app/
+	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./app/password/
+
+## test-e2e: the Active sessions page in headless Chromium against the real binary
+test-e2e: build
+	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_BIN=../$(BIN) node --test
+
+## bench: Go benchmarks of the hot paths
+bench:
+	go test -run '^$$' -bench . -benchmem ./app/ ./app/password/ ./app/throttle/ | tee bench/go-bench.txt
+
+## load: wrk against the binary and a bare net/http reference (see BENCHMARKS.md)
+load: build
+	./bench/load.sh
+
+## cross: static binaries for linux/amd64, arm64 and armv7
+cross:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GOFLAGS_BUILD) -o bin/notechondria-auth-linux-amd64 .
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GOFLAGS_BUILD) -o bin/notechondria-auth-linux-arm64 .
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build $(GOFLAGS_BUILD) -o bin/notechondria-auth-linux-armv7 .
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	go vet ./...
+
+## install: binary and systemd unit under $(DESTDIR)$(PREFIX)
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/notechondria-auth
+	install -D -m 0644 systemd/notechondria-auth.service $(DESTDIR)/etc/systemd/system/notechondria-auth.service
+	install -D -m 0600 systemd/notechondria-auth.env.example $(DESTDIR)/etc/notechondria-auth/env.example
+
+clean:
+	rm -rf bin
