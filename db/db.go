@@ -188,7 +188,14 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err == nil {
 		return app.Errorf(ECONFLICT, "backup target %s exists", path)
 	}
-	_, err := db.r.ExecContext(ctx, `VACUUM INTO ?`, path)
+	// A connection of its own: the read pool is query_only, which VACUUM
+	// INTO refuses, and the writer must stay free for the server.
+	conn, err := sql.Open("sqlite", dsn(db.path, roleMigrate))
+	if err != nil {
+		return translate(err)
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
 	return translate(err)
 }
 
