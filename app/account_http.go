@@ -53,11 +53,28 @@ func (s *Server) send(r *http.Request, kind mail.Kind, to, code string) mail.Res
 	return mail.Deliver(r.Context(), s.mailer, s.mailLog, kind, m)
 }
 
-// checkEmailBudget throttles code requests per address.
-func (s *Server) checkEmailBudget(email string) error {
-	if retry, over := s.emailRequests.Add("mail:" + strings.ToLower(email)); over {
+// emailBudgetKey is the throttle key of code requests for an address.
+func emailBudgetKey(email string) string { return "mail:" + strings.ToLower(email) }
+
+// emailBudgetLeft answers 429 when the address has used its budget of code
+// requests (registration, resend, reset, identity and change-email codes),
+// without spending any of it.
+func (s *Server) emailBudgetLeft(email string) error {
+	if retry, ok := s.emailRequests.Check(emailBudgetKey(email)); !ok {
 		return s.throttled(retry)
 	}
+	return nil
+}
+
+// checkEmailBudget throttles code requests per address: it answers 429 when
+// the budget is used up, else it spends one request of it. The request that
+// uses the last unit of the budget is still served (Limiter.Add reports
+// "over" for it, so Add alone would refuse one request too early).
+func (s *Server) checkEmailBudget(email string) error {
+	if err := s.emailBudgetLeft(email); err != nil {
+		return err
+	}
+	s.emailRequests.Add(emailBudgetKey(email))
 	return nil
 }
 
@@ -67,14 +84,14 @@ func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, 
 	if u.Email == "" {
 		return Detail(EINVALID, msgNoEmailOnFile)
 	}
-	if retry, ok := s.emailRequests.Check("mail:" + strings.ToLower(u.Email)); !ok {
-		return s.throttled(retry)
+	if err := s.emailBudgetLeft(u.Email); err != nil {
+		return err
 	}
 	res, err := s.issueAndSend(r, mail.Identity, u.Email, FuncIdentity(u.ID), CodeFunction, u.ID)
 	if err != nil {
 		return err
 	}
-	s.emailRequests.Add("mail:" + strings.ToLower(u.Email))
+	s.emailRequests.Add(emailBudgetKey(u.Email))
 	writeJSON(w, http.StatusOK, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback,
 		"masked_email": maskEmail(u.Email)})
 	return nil

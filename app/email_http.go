@@ -49,15 +49,17 @@ func (s *Server) handleChangeEmail(w http.ResponseWriter, r *http.Request, _ htt
 	if err := in.err(); err != nil {
 		return err
 	}
+	// Throttle before spending the identity code: a 429 must not burn it.
+	if err := s.emailBudgetLeft(newEmail); err != nil {
+		return err
+	}
 	if _, err := s.store.ConsumeCode(r.Context(), FuncIdentity(a.User.ID), CodeFunction, CodeHash(identity), a.User.ID,
 		s.cfg.CodeMaxAttempts, s.now()); ErrorCode(err) == ENOTFOUND {
 		return Detail(EINVALID, msgEmailIdentity)
 	} else if err != nil {
 		return err
 	}
-	if err := s.checkEmailBudget(newEmail); err != nil {
-		return err
-	}
+	s.emailRequests.Add(emailBudgetKey(newEmail))
 	res, err := s.issueAndSend(r, mail.ChangeEmail, newEmail, FuncChangeEmail(newEmail), CodeFunction, a.User.ID)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package app
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -53,11 +54,18 @@ func (s *Server) routes() http.Handler {
 
 	// The account page
 	page := s.pageHandler()
-	rt.Handler("GET", "/", page)
-	rt.Handler("GET", "/account/", page)
+	for _, m := range []string{"GET", "HEAD"} {
+		rt.Handler(m, "/", page)
+		rt.Handler(m, "/account/", page)
+	}
+	rt.HandlerFunc("HEAD", "/healthz", s.handleHealthz)
 	files := http.FileServer(http.FS(assets.FS()))
 	rt.Handler("GET", "/assets/*file", http.StripPrefix("/assets", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setRoute(w, "/assets/")
+		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+			s.writeError(w, r, Detail(ENOTFOUND, "Not found."))
+			return
+		}
 		securityHeaders(w.Header())
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)

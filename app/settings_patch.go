@@ -53,7 +53,9 @@ func (s *Server) handleSettingsPatch(w http.ResponseWriter, r *http.Request, _ h
 			*f.dst = v
 		}
 	}
-	if v, ok := in.email("email", field{allowBlank: true}); ok && !strings.EqualFold(v, u.Email) {
+	if v, ok := in.email("email", field{allowBlank: true}); ok && v == "" && u.Email != "" {
+		in.fail("email", msgSettingsEmailUse)
+	} else if ok && !strings.EqualFold(v, u.Email) {
 		if taken, err := s.store.EmailInUse(ctx, strings.ToLower(v), u.ID); err != nil {
 			return err
 		} else if taken {
@@ -69,17 +71,20 @@ func (s *Server) handleSettingsPatch(w http.ResponseWriter, r *http.Request, _ h
 			u.SocialLink = v
 		}
 	}
-	if in.has("avatar") {
+	// An uploaded file lands in r.MultipartForm.File, not in the decoded
+	// fields: look there too, so an avatar upload is refused rather than
+	// silently dropped.
+	if in.has("avatar") || (r.MultipartForm != nil && len(r.MultipartForm.File["avatar"]) > 0) {
 		in.fail("avatar", msgSettingsAvatar)
 	}
 	preset, hasPreset := in.str("theme_preset", field{maxLen: 32})
-	mode, hasMode := in.choice("theme_mode", "S", "L", "D")
+	mode, hasMode := in.choiceField("theme_mode", "S", "L", "D")
 	base, hasBase := in.str("api_base_url", field{maxLen: 255})
 	if hasBase && !validAPIBase(base) {
 		in.fail("api_base_url", msgSettingsAPIBase)
 		hasBase = false
 	}
-	if v, ok := in.choice("editor_mode", "G", "B", "P"); ok {
+	if v, ok := in.choiceField("editor_mode", "G", "B", "P"); ok {
 		u.EditorMode = v
 	}
 	updatedAt, hasUpdatedAt := in.datetime("app_settings_updated_at")
@@ -138,7 +143,8 @@ func mergeAppSettings(u *User, sent any, preset string, hasPreset bool, mode str
 	p, ok1 := merged["theme_preset"].(string)
 	m, ok2 := merged["theme_mode"].(string)
 	b, ok3 := merged["api_base_url"].(string)
-	if !ok1 || !ok2 || !ok3 || p == "" || len([]rune(p)) > 32 || (m != "S" && m != "L" && m != "D") || !validAPIBase(b) {
+	if !ok1 || !ok2 || !ok3 || strings.TrimSpace(p) == "" || len([]rune(p)) > 32 || (m != "S" && m != "L" && m != "D") ||
+		!validAPIBase(b) || len([]rune(strings.TrimSpace(b))) > 255 {
 		return "", FieldError("app_settings", msgSettingsAppBad)
 	}
 	u.ThemePreset, u.ThemeMode, u.APIBaseURL = p, m, strings.TrimSpace(b)
@@ -150,11 +156,27 @@ func mergeAppSettings(u *User, sent any, preset string, hasPreset bool, mode str
 	return string(out), nil
 }
 
-// choice reads a ChoiceField.
-func (in *input) choice(name string, choices ...string) (string, bool) {
-	v, ok := in.str(name, field{})
-	if !ok {
+// choiceField reads a ChoiceField as DRF does and reports whether it was
+// sent and valid: the value is matched as sent (no trimming; "" and " S "
+// are not valid choices), numbers by their text, null is "This field may
+// not be null.".
+func (in *input) choiceField(name string, choices ...string) (string, bool) {
+	raw, present := in.m[name]
+	if !present {
 		return "", false
+	}
+	var v string
+	switch t := raw.(type) {
+	case string:
+		v = t
+	case json.Number:
+		v = string(t)
+	case nil:
+		in.fail(name, "This field may not be null.")
+		return "", false
+	default:
+		b, _ := json.Marshal(t)
+		v = string(b)
 	}
 	for _, c := range choices {
 		if v == c {

@@ -130,7 +130,10 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 			}
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password = ? WHERE id = ?`, passwordHash, u.ID); err != nil {
+		// The reset proves who owns the inbox, so a contested registration
+		// (see Register) is settled: verification keeps this password.
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password = ?, registration_contested = 0
+			WHERE id = ?`, passwordHash, u.ID); err != nil {
 			return err
 		}
 		revoked, err = revokeUserSessions(ctx, tx, u.ID, 0, now)

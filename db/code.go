@@ -26,9 +26,15 @@ func (db *DB) IssueCode(ctx context.Context, c *app.Code) error {
 	return db.write(ctx, func(tx *sql.Tx) error { return issueCode(ctx, tx, c) })
 }
 
+// issueCode invalidates the earlier live codes of c.Function/c.Usage and
+// inserts c. A code bound to a user only invalidates that user's codes (and
+// unbound ones): two users may have asked to move to the same new address
+// (change_email:<email>), and one of them must not be able to cancel the
+// other's code by asking again.
 func issueCode(ctx context.Context, tx queryer, c *app.Code) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE verification_codes SET max_use = 0
-		WHERE function = ? AND usage = ? AND max_use > 0`, c.Function, c.Usage); err != nil {
+		WHERE function = ? AND usage = ? AND max_use > 0
+		AND (? = 0 OR user_id IS NULL OR user_id = ?)`, c.Function, c.Usage, c.UserID, c.UserID); err != nil {
 		return err
 	}
 	var uid any
@@ -76,13 +82,16 @@ func consumeOrMiss(ctx context.Context, tx queryer, function, usage, codeHash st
 	if app.ErrorCode(err) != app.ENOTFOUND {
 		return nil, err
 	}
-	// A wrong guess: count it against every live code of this function, and
-	// kill the codes that reached the limit.
+	// A wrong guess: count it against every live code of this function that
+	// the caller could have been guessing (the same filter as above: with
+	// userID, only that user's codes, so one user cannot kill another's
+	// change-email code), and kill the codes that reached the limit.
 	if maxAttempts > 0 {
 		_, err = tx.ExecContext(ctx, `UPDATE verification_codes SET attempts = attempts + 1,
 			max_use = CASE WHEN attempts + 1 >= ? THEN 0 ELSE max_use END
-			WHERE function = ? AND usage = ? AND max_use > 0 AND expire_at > ?`,
-			maxAttempts, function, usage, micros(now))
+			WHERE function = ? AND usage = ? AND max_use > 0 AND expire_at > ?
+			AND (? = 0 OR user_id = ?)`,
+			maxAttempts, function, usage, micros(now), userID, userID)
 	}
 	return nil, err
 }

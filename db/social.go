@@ -44,7 +44,14 @@ func (db *DB) SocialAccountByUID(ctx context.Context, provider, uid string) (*ap
 		WHERE provider = ? AND provider_uid = ?`, provider, uid))
 }
 
-// DeleteSocialAccounts removes a user's links to provider.
+// msgUnlinkLastMethod refuses to unlink the only way left to sign in.
+const msgUnlinkLastMethod = "Account unlinking rejected: Backend.Creators.Auth/social.unlink — this is the last sign-in method of an account without a password; link another provider or set a password (password reset) first."
+
+// DeleteSocialAccounts removes a user's links to provider and returns how
+// many went (0: none existed). It refuses, with an EINVALID {"detail"}
+// error and nothing deleted, when the user has no usable password and no
+// link to another provider would remain: the check and the delete share one
+// transaction, so two concurrent unlinks cannot both pass it.
 func (db *DB) DeleteSocialAccounts(ctx context.Context, userID int64, provider string) (int, error) {
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -52,8 +59,20 @@ func (db *DB) DeleteSocialAccounts(ctx context.Context, userID int64, provider s
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		// Django's unusable marker starts with "!"; an empty hash never matches.
+		stranded, err := exists(ctx, tx, `SELECT 1 FROM users WHERE id = ? AND (password = '' OR password LIKE '!%')
+			AND NOT EXISTS (SELECT 1 FROM social_accounts WHERE user_id = users.id)`, userID)
+		if err != nil {
+			return err
+		}
+		if stranded {
+			n = 0
+			return &app.Error{Code: app.EINVALID, Message: msgUnlinkLastMethod}
+		}
+		return nil
 	})
 	return int(n), err
 }

@@ -74,6 +74,9 @@ func insertSocial(ctx context.Context, tx queryer, a *app.SocialAccount) error {
 const (
 	msgOAuthGate    = "Registration rejected: Backend.Creators.Auth/oauth.register.validate_invitation_code — this instance has active invitation gates; supply a valid invitation code."
 	msgOAuthInvalid = "Registration rejected: Backend.Creators.Auth/oauth.register.validate_invitation_code — invitation code is invalid or expired."
+	// Ours (docs/OAUTH.md, Differences): the provider did not verify the
+	// email and an account already has it.
+	msgOAuthEmailUnverified = "Registration rejected: Backend.Creators.Auth/oauth.register.validate_email — an account with this email already exists and the provider has not verified the address; sign in to that account and link this provider from its settings."
 )
 
 // ResolveSocialLogin finds or creates the account of an OAuth identity in
@@ -100,6 +103,15 @@ func (db *DB) ResolveSocialLogin(ctx context.Context, req *app.SocialLogin) (*ap
 		if userID == 0 {
 			if !req.Register {
 				return &app.Error{Code: app.ENOTFOUND, Message: "not registered"}
+			}
+			// An address the provider does not vouch for must neither take
+			// over the account that has it nor make a second account with it.
+			if req.Email != "" && !req.EmailVerified {
+				if taken, err := exists(ctx, tx, `SELECT 1 FROM users WHERE email = ? LIMIT 1`, req.Email); err != nil {
+					return err
+				} else if taken {
+					return &app.Error{Code: app.EINVALID, Message: msgOAuthEmailUnverified}
+				}
 			}
 			if userID, err = createSocialUser(ctx, tx, req); err != nil {
 				return err
