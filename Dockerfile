@@ -45,8 +45,10 @@ EXPOSE 8080
 USER 65532:65532
 
 # There is no curl in this image: the binary checks itself
-# (GET http://127.0.0.1:8080/healthz, exit 0 on 200). If you change the port
-# in NTC_ADDR, override this with `healthcheck --url http://127.0.0.1:PORT/healthz`.
+# (GET http://127.0.0.1:8080/healthz, exit 0 on 200). It does not read
+# NTC_ADDR: if you change the port, also set
+# NTC_HEALTHCHECK_URL=http://127.0.0.1:PORT/healthz (or override this line
+# with `healthcheck --url ...`).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["/notechondria-auth", "healthcheck"]
 

@@ -58,7 +58,7 @@ func decodeBody(r *http.Request) (*input, error) {
 		}
 		for k, v := range r.PostForm {
 			if len(v) > 0 {
-				in.m[k] = v[0]
+				in.m[k] = v[len(v)-1] // QueryDict[key] is the last value
 			}
 		}
 		return in, nil
@@ -78,10 +78,13 @@ func bodyError(err error) error {
 	return Detail(EINVALID, "Could not read the request body.")
 }
 
-// decodeJSON parses a JSON body; an empty body is an empty object.
+// decodeJSON parses a JSON body as DRF's JSONParser does: an empty body is
+// an empty object (DRF skips parsing when there is no content); anything
+// else must be exactly one JSON value, optionally surrounded by JSON
+// whitespace, and that value must be an object.
 func decodeJSON(body []byte) (*input, error) {
 	in := &input{m: map[string]any{}}
-	if len(bytes.TrimSpace(body)) == 0 {
+	if len(body) == 0 {
 		return in, nil
 	}
 	if !utf8.Valid(body) {
@@ -93,7 +96,9 @@ func decodeJSON(body []byte) (*input, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, Detail(EINVALID, "JSON parse error - "+err.Error())
 	}
-	if dec.More() {
+	// Not dec.More(): it reports false for a stray ']' or '}', which
+	// Python's json.loads rejects as extra data.
+	if rest := body[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) != 0 {
 		return nil, Detail(EINVALID, "JSON parse error - Extra data after the JSON value")
 	}
 	switch t := v.(type) {

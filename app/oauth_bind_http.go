@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
-
-	"notechondria-auth/app/oauth"
 )
 
 // socialAccountJSON is the body of a successful bind (CONTRACT #21).
@@ -75,12 +73,4 @@ func errClass(err error) string {
 		}
 		err = next
 	}
-}
-
-// providerDisplay is the provider's name as shown on the callback pages.
-func providerDisplay(provider string) string {
-	if provider == oauth.ProviderGitHub || provider == oauth.ProviderGoogle {
-		return providerTitle(provider)
-	}
-	return provider
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,28 +29,28 @@ const (
 	githubClientID     = "Iv1.github-client-456"
 	githubClientSecret = "github-s3cret-never-print"
 	githubRedirect     = "https://notes.example/auth/github/callback"
-	testKeyID          = "test-key-1"
+	oauthKeyID         = "test-key-1"
 )
 
-// testNow is the harness clock's start; ID tokens are minted around it.
-var testNow = time.Date(2026, 4, 23, 3, 32, 23, 0, time.UTC)
+// oauthNow is the harness clock's start; ID tokens are minted around it.
+var oauthNow = time.Date(2026, 4, 23, 3, 32, 23, 0, time.UTC)
 
+// RSA keys are shared by every test: generating them is slow.
 var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
+	signingKey = onceKey()
+	otherKey   = onceKey() // not in the fake's JWKS
 )
 
-// signingKey is one RSA key shared by every test (generating is slow).
-func signingKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	rsaOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
+func onceKey() func(*testing.T) *rsa.PrivateKey {
+	get := sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+	return func(t *testing.T) *rsa.PrivateKey {
+		t.Helper()
+		k, err := get()
 		if err != nil {
-			panic(err)
+			t.Fatal(err)
 		}
-		rsaKey = k
-	})
-	return rsaKey
+		return k
+	}
 }
 
 // fakeGoogle is a local Google: GET /authorize redirects back with a code,
@@ -129,7 +130,7 @@ func newFakeGoogle(t *testing.T) *fakeGoogle {
 	})
 	mux.HandleFunc("GET /certs", func(w http.ResponseWriter, r *http.Request) {
 		f.calls.Add(1)
-		set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: testKeyID,
+		set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: oauthKeyID,
 			Algorithm: string(jose.RS256), Use: "sig"}}}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(set)
@@ -152,8 +153,8 @@ func googleClaims(sub, email string, verified bool, mutate ...func(map[string]an
 		"aud":            googleClientID,
 		"azp":            googleClientID,
 		"sub":            sub,
-		"iat":            testNow.Add(-time.Minute).Unix(),
-		"exp":            testNow.Add(time.Hour).Unix(),
+		"iat":            oauthNow.Add(-time.Minute).Unix(),
+		"exp":            oauthNow.Add(time.Hour).Unix(),
 		"email":          email,
 		"email_verified": verified,
 		"name":           "Ada Lovelace",
@@ -174,7 +175,7 @@ func (f *fakeGoogle) sign(claims map[string]any, key ...*rsa.PrivateKey) string 
 		k = key[0]
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256,
-		Key: jose.JSONWebKey{Key: k, KeyID: testKeyID, Algorithm: string(jose.RS256)}},
+		Key: jose.JSONWebKey{Key: k, KeyID: oauthKeyID, Algorithm: string(jose.RS256)}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		f.t.Fatal(err)
@@ -211,6 +212,7 @@ type ghUser struct {
 	user         string // JSON body of /user
 	emailsStatus int    // 0: 200
 	emails       string // JSON body of /user/emails ("" : [])
+	dropUser     bool   // /user drops the connection
 	dropEmails   bool   // /user/emails drops the connection
 }
 
@@ -280,15 +282,14 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 				w.Write([]byte(`{"message":"Bad credentials"}`))
 				return
 			}
+			if (emails && u.dropEmails) || (!emails && u.dropUser) {
+				if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+					conn.Close()
+				}
+				return
+			}
 			status, body := u.userStatus, u.user
 			if emails {
-				if u.dropEmails {
-					conn, _, err := w.(http.Hijacker).Hijack()
-					if err == nil {
-						conn.Close()
-					}
-					return
-				}
 				status, body = u.emailsStatus, u.emails
 				if body == "" {
 					body = "[]"
@@ -324,12 +325,12 @@ func (f *fakeGitHub) codeFor(code string, u ghUser) string {
 
 // ghProfile builds a /user body.
 func ghProfile(id int64, login, name, email string) string {
-	b, _ := json.Marshal(map[string]any{"id": id, "login": login, "name": name, "email": emailOrNull(email),
+	b, _ := json.Marshal(map[string]any{"id": id, "login": login, "name": name, "email": ghEmailOrNull(email),
 		"avatar_url": "https://avatars.example/u/" + login, "html_url": "https://github.example/" + login})
 	return string(b)
 }
 
-func emailOrNull(e string) any {
+func ghEmailOrNull(e string) any {
 	if e == "" {
 		return nil
 	}
@@ -345,8 +346,8 @@ func ghEmails(email string, verified bool) string {
 	return string(b)
 }
 
-// deadURL is the address of a server that no longer listens.
-func deadURL(t *testing.T) string {
+// oauthDeadURL is the address of a server that no longer listens.
+func oauthDeadURL(t *testing.T) string {
 	t.Helper()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	u := srv.URL
@@ -384,3 +385,13 @@ func (e *oauthEnv) assertNoSecretsLogged(t *testing.T, extra ...string) {
 		}
 	}
 }
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -20,7 +20,7 @@ func (s *Server) oauthRoutes(rt *httprouter.Router, api func(method, path string
 		api("POST", "auth/bind/"+provider+"/", authRequired, s.handleOAuthBind(provider))
 		rt.HandlerFunc("GET", "/auth/"+provider+"/callback", func(w http.ResponseWriter, r *http.Request) {
 			setRoute(w, "/auth/"+provider+"/callback")
-			status, page := oauth.CallbackPage(providerDisplay(provider), r.URL.Query(), s.cfg.FrontendOrigin)
+			status, page := oauth.CallbackPage(providerTitle(provider), r.URL.Query(), s.cfg.FrontendOrigin)
 			h := w.Header()
 			h.Set("Content-Type", "text/html; charset=utf-8")
 			h.Set("Cache-Control", "no-store")

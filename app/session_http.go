@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -18,11 +19,16 @@ const (
 	msgLoginMismatch           = "Sign-in rejected: Backend.Creators.Auth/login — email/username and password do not match any active account."
 )
 
-// throttled is the 429 DRF's throttling answers with.
+// throttled is the 429 DRF's throttling answers with ("1 second.", else
+// "N seconds.").
 func (s *Server) throttled(retry time.Duration) error {
 	s.metrics.throttled.Add(1)
 	n := throttle.Seconds(retry)
-	return &Error{Code: ERATELIMIT, Message: "Request was throttled. Expected available in " + strconv.Itoa(n) + " seconds.", RetryAfter: n}
+	unit := " seconds."
+	if n == 1 {
+		unit = " second." // DRF's ngettext: extra_detail_singular
+	}
+	return &Error{Code: ERATELIMIT, Message: "Request was throttled. Expected available in " + strconv.Itoa(n) + unit, RetryAfter: n}
 }
 
 // handleLogin is POST auth/login/.
@@ -146,6 +152,35 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, _ httproute
 	return nil
 }
 
+// liveSessions returns the user's live sessions (not revoked, not idle- or
+// absolute-expired) with their exact last-seen times, newest seen first.
+//
+// The stored last_seen_at lags the in-memory value by up to a touch
+// interval (longer while flushes fail), so filtering on it in SQL would
+// drop a session that was used a moment ago after a long idle spell, from
+// the list and from multi_device / other_sessions_count. The store is
+// therefore asked only for the non-revoked sessions younger than the
+// absolute timeout (last_seen_at >= created_at always holds, so passing the
+// creation cutoff as the idle bound filters nothing more), and the idle rule
+// is applied here on the exact value, strictly as the original's query:
+// last_seen_at > now - idle.
+func (s *Server) liveSessions(ctx context.Context, userID int64) ([]*Session, error) {
+	idle, created := s.cfg.Timeouts.Cutoffs(s.now())
+	list, err := s.store.ListSessions(ctx, userID, created, created)
+	if err != nil {
+		return nil, err
+	}
+	live := list[:0]
+	for _, sess := range list {
+		sess.LastSeenAt = s.sessionLastSeen(sess)
+		if sess.LastSeenAt.After(idle) {
+			live = append(live, sess)
+		}
+	}
+	sort.SliceStable(live, func(i, j int) bool { return live[i].LastSeenAt.After(live[j].LastSeenAt) })
+	return live, nil
+}
+
 type sessionRowJSON struct {
 	ID           int64  `json:"id"`
 	DeviceLabel  string `json:"device_label"`
@@ -164,15 +199,10 @@ type sessionListJSON struct {
 // handleSessionList is GET auth/sessions/.
 func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	a := authFrom(r.Context())
-	idle, created := s.cfg.Timeouts.Cutoffs(s.now())
-	list, err := s.store.ListSessions(r.Context(), a.User.ID, idle, created)
+	list, err := s.liveSessions(r.Context(), a.User.ID)
 	if err != nil {
 		return err
 	}
-	for _, sess := range list {
-		sess.LastSeenAt = s.sessionLastSeen(sess)
-	}
-	sort.SliceStable(list, func(i, j int) bool { return list[i].LastSeenAt.After(list[j].LastSeenAt) })
 	out := sessionListJSON{Sessions: make([]sessionRowJSON, 0, len(list))}
 	if a.Session != nil {
 		id := a.Session.ID

@@ -11,8 +11,15 @@ import (
 // session in one transaction. So a session's row is written at most once per
 // flush interval, never on the request path.
 type toucher struct {
+	flushMu sync.Mutex // one flush at a time (Run, Sweep, shutdown, tests)
+
 	mu      sync.Mutex
 	pending map[int64]*authEntry
+	// inflight is the batch a flush is writing: until it commits, those
+	// times are neither pending nor stored, and seen must still find them
+	// (a cache miss or the session list in that window would otherwise
+	// read an older last-seen from the database).
+	inflight map[int64]*authEntry
 
 	batches, rows uint64 // guarded by mu
 }
@@ -30,6 +37,9 @@ func (t *toucher) mark(e *authEntry) {
 func (t *toucher) seen(sessionID int64) (time.Time, bool) {
 	t.mu.Lock()
 	e, ok := t.pending[sessionID]
+	if !ok {
+		e, ok = t.inflight[sessionID]
+	}
 	t.mu.Unlock()
 	if !ok {
 		return time.Time{}, false
@@ -39,6 +49,8 @@ func (t *toucher) seen(sessionID int64) (time.Time, bool) {
 
 // flush persists the pending times. On failure they are queued again.
 func (t *toucher) flush(ctx context.Context, store SessionStore) error {
+	t.flushMu.Lock()
+	defer t.flushMu.Unlock()
 	t.mu.Lock()
 	batch := t.pending
 	if len(batch) == 0 {
@@ -46,6 +58,7 @@ func (t *toucher) flush(ctx context.Context, store SessionStore) error {
 		return nil
 	}
 	t.pending = make(map[int64]*authEntry, len(batch))
+	t.inflight = batch
 	t.mu.Unlock()
 	seen := make(map[int64]time.Time, len(batch))
 	for id, e := range batch {
@@ -55,6 +68,7 @@ func (t *toucher) flush(ctx context.Context, store SessionStore) error {
 	}
 	err := store.TouchSessions(ctx, seen)
 	t.mu.Lock()
+	t.inflight = nil
 	if err != nil {
 		for id, e := range batch {
 			if _, newer := t.pending[id]; !newer {

@@ -179,3 +179,115 @@ func BenchmarkSweepSessions500(b *testing.B) {
 		}
 	}
 }
+
+// The SQL of SessionByKeyHash and ListSessions, for the statement-cost
+// comparison below (kept in step with db/session.go by hand).
+const (
+	benchByKeySQL = `SELECT ` + userColumns + `, ` + sessionColumns +
+		` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN api_keys k ON k.user_id = u.id
+		WHERE s.key_hash = ?`
+	benchListSQL = `SELECT ` + sessionColumns + ` FROM sessions s
+		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND s.created_at > ?
+		ORDER BY s.last_seen_at DESC, s.id DESC`
+	// The same list without range terms on indexed columns (the time rules
+	// applied in Go instead): nothing for the planner to re-plan per bind.
+	benchListUserSQL = `SELECT ` + sessionColumns + ` FROM sessions s
+		WHERE s.user_id = ? AND s.revoked_at IS NULL
+		ORDER BY s.last_seen_at DESC, s.id DESC`
+)
+
+// BenchmarkStatementCost separates the cost of preparing SQL from running
+// it. The store passes SQL text to QueryContext, so every call runs
+// sqlite3_prepare_v2 (the SQL parser and planner); a *sql.Stmt prepared once
+// is re-used per pooled connection. ListSessions also binds its range terms
+// (last_seen_at > ?, created_at > ?) on indexed columns, which this SQLite
+// build (STAT4) marks as plan-dependent: each new binding expires the
+// statement and sqlite3Reprepare runs again on the next step, prepared or
+// not. The "user-only" variant has no such terms.
+func BenchmarkStatementCost(b *testing.B) {
+	d := seedBench(b, 1000, 10_000, 10_000) // 10 live sessions per user
+	ctx := context.Background()
+	now := time.Now()
+	idle, created := micros(now.Add(-24*time.Hour)), micros(now.Add(-72*time.Hour))
+	scanOne := func(row scanner) error {
+		s := &app.Session{}
+		var c, seen int64
+		var rev sql.NullInt64
+		_, err := scanUser(row, &s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel, &s.UserAgent, &s.IPHash, &c, &seen, &rev)
+		return err
+	}
+	scanAll := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			if _, err := scanSession(rows); err != nil {
+				return err
+			}
+			n++
+		}
+		if n != 10 {
+			return fmt.Errorf("%d sessions, want 10", n)
+		}
+		return rows.Err()
+	}
+	b.Run("bykey/adhoc", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if err := scanOne(d.r.QueryRowContext(ctx, benchByKeySQL, app.HashHex(benchKey(i%1000)))); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("bykey/prepared", func(b *testing.B) {
+		st, err := d.r.PrepareContext(ctx, benchByKeySQL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		i := 0
+		for b.Loop() {
+			if err := scanOne(st.QueryRowContext(ctx, app.HashHex(benchKey(i%1000)))); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("list/adhoc", func(b *testing.B) {
+		for b.Loop() {
+			if err := scanAll(d.r.QueryContext(ctx, benchListSQL, 1, idle, created)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("list/prepared", func(b *testing.B) {
+		st, err := d.r.PrepareContext(ctx, benchListSQL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		i := int64(0)
+		for b.Loop() {
+			// A new time bound per call, as in production (now moves).
+			if err := scanAll(st.QueryContext(ctx, 1, idle+i, created+i)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("list/prepared-user-only", func(b *testing.B) {
+		st, err := d.r.PrepareContext(ctx, benchListUserSQL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		for b.Loop() {
+			if err := scanAll(st.QueryContext(ctx, 1)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -193,18 +193,24 @@ func TestUnitPromises(t *testing.T) {
 	}
 }
 
-// envVars is every setting the server reads from its environment.
+// envVars is every setting `serve` reads from its environment (the keys of
+// `notechondria-auth config`; TestEnvExampleMatchesBinary checks the list
+// against the built binary).
 func envVars() []string {
 	return []string{
 		"NTC_ADDR", "NTC_DB", "NTC_METRICS_ADDR", "NTC_CORS_ORIGINS", "NTC_TRUSTED_PROXIES",
-		"NTC_LOG_FORMAT", "NTC_LOG_LEVEL", "NTC_WIPE_SESSIONS_ON_BOOT",
-		"NTC_SESSION_IDLE_TIMEOUT", "NTC_SESSION_ABSOLUTE_TIMEOUT", "NTC_TOUCH_INTERVAL",
-		"NTC_CACHE_SIZE", "NTC_SWEEP_INTERVAL",
+		"NTC_LOG_FORMAT", "NTC_LOG_LEVEL", "NTC_MAX_BODY_BYTES", "NTC_CONFIG",
+		"NTC_WIPE_SESSIONS_ON_BOOT", "NTC_SESSION_IDLE_TIMEOUT", "NTC_SESSION_ABSOLUTE_TIMEOUT",
+		"NTC_TOUCH_INTERVAL", "NTC_CACHE_SIZE", "NTC_SWEEP_INTERVAL", "NTC_SWEEP_BATCH",
+		"NTC_LOGIN_FAILURES_PER_ACCOUNT", "NTC_LOGIN_FAILURES_PER_IP", "NTC_EMAIL_REQUESTS_PER_ADDRESS",
+		"NTC_CODE_MAX_ATTEMPTS", "NTC_HASH_CONCURRENCY",
 		"FRONTEND_ORIGIN", "FRONTEND_VERIFY_URL",
 		"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_USE_TLS", "SMTP_USE_SSL",
-		"SMTP_FROM_EMAIL", "SMTP_EMAIL_VERIFICATION_TTL_HOURS",
+		"SMTP_FROM_EMAIL", "SMTP_EMAIL_VERIFICATION_TTL_HOURS", "NTC_SMTP_TIMEOUT",
 		"GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET", "GOOGLE_AUTHORIZED_REDIRECT_URI",
+		"NTC_GOOGLE_AUTH_URL", "NTC_GOOGLE_TOKEN_URL", "NTC_GOOGLE_ISSUER", "NTC_GOOGLE_JWKS_URL",
 		"GITHUB_APP_CLIENT_ID", "GITHUB_APP_CLIENT_SECRET", "GITHUB_AUTHORIZED_REDIRECT_URI",
+		"NTC_GITHUB_AUTH_URL", "NTC_GITHUB_TOKEN_URL", "NTC_GITHUB_API_URL",
 	}
 }
 
@@ -236,5 +242,86 @@ func TestEnvExample(t *testing.T) {
 				t.Errorf("secret %s has example value %q, want blank", name, v[0])
 			}
 		})
+	}
+}
+
+// builtBinary returns ../bin/notechondria-auth (made by `make build`, which
+// `make test` runs first), skipping the test when it is absent.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := filepath.Abs(filepath.Join("..", "bin", "notechondria-auth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("%s not built (run make build): %v", bin, err)
+	}
+	return bin
+}
+
+// runConfig runs `notechondria-auth config [args]` with an empty environment
+// and returns its KEY=VALUE lines as a map.
+func runConfig(t *testing.T, bin string, args ...string) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"config"}, args...)...)
+	cmd.Env = []string{}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s config %v: %v\n%s", bin, args, err, stderr.String())
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("config printed %q, want KEY=VALUE", line)
+		}
+		m[k] = v
+	}
+	return m
+}
+
+// TestEnvExampleMatchesBinary holds the example file and envVars to what the
+// binary really reads: the example names exactly the keys `config` prints,
+// and uncommenting every line changes nothing (each shows its default).
+func TestEnvExampleMatchesBinary(t *testing.T) {
+	bin := builtBinary(t)
+	defaults := runConfig(t, bin)
+
+	listed := map[string]bool{}
+	for _, name := range envVars() {
+		listed[name] = true
+	}
+	for name := range defaults {
+		if !listed[name] {
+			t.Errorf("the binary reads %s, but envVars (and so %s) does not list it", name, envFile)
+		}
+	}
+	for name := range listed {
+		if _, ok := defaults[name]; !ok {
+			t.Errorf("envVars lists %s, but `notechondria-auth config` does not print it", name)
+		}
+	}
+
+	data, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uncommented := regexp.MustCompile(`(?m)^#([A-Z][A-Z0-9_]*=)`).ReplaceAll(data, []byte("$1"))
+	all := filepath.Join(t.TempDir(), "all.env")
+	if err := os.WriteFile(all, uncommented, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := runConfig(t, bin, "--config", all)
+	for name, want := range defaults {
+		if name == "NTC_CONFIG" {
+			continue
+		}
+		if got[name] != want {
+			t.Errorf("%s: the example's value gives %s=%q, the compiled-in default is %q", envFile, name, got[name], want)
+		}
 	}
 }

@@ -1,0 +1,366 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"notechondria-auth/app"
+	"notechondria-auth/app/password"
+	"notechondria-auth/db"
+)
+
+func session(t *testing.T, store *db.DB, userID int64, key string, created, seen time.Time) *app.Session {
+	t.Helper()
+	s := &app.Session{UserID: userID, KeyHash: app.HashHex(key), DeviceLabel: "Mac", UserAgent: "ua",
+		CreatedAt: created, LastSeenAt: seen}
+	if err := store.CreateSession(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSessionStore(t *testing.T) {
+	ctx := context.Background()
+	store := open(t)
+	alice, bob := user(t, store, "alice"), user(t, store, "bob")
+	a1 := session(t, store, alice.ID, "a1", t0, t0)
+	a2 := session(t, store, alice.ID, "a2", t0, t0.Add(time.Hour))
+	b1 := session(t, store, bob.ID, "b1", t0, t0)
+
+	// Round trip, microseconds exact.
+	s, u, err := store.SessionByKeyHash(ctx, app.HashHex("a2"))
+	if err != nil || s.ID != a2.ID || u.ID != alice.ID || !s.CreatedAt.Equal(t0) || !s.LastSeenAt.Equal(t0.Add(time.Hour)) ||
+		s.RevokedAt != nil || s.DeviceLabel != "Mac" || s.UserAgent != "ua" {
+		t.Fatalf("SessionByKeyHash: %+v %v %v", s, u, err)
+	}
+	// List: strict bounds, newest seen first.
+	list, err := store.ListSessions(ctx, alice.ID, t0, t0.Add(-time.Hour))
+	if err != nil || len(list) != 1 || list[0].ID != a2.ID {
+		t.Fatalf("strict idle bound: %v %v", list, err)
+	}
+	list, _ = store.ListSessions(ctx, alice.ID, t0.Add(-time.Second), t0.Add(-time.Second))
+	if len(list) != 2 || list[0].ID != a2.ID || list[1].ID != a1.ID {
+		t.Fatalf("order: %v", list)
+	}
+	if list, _ := store.ListSessions(ctx, alice.ID, t0.Add(-time.Second), t0); len(list) != 0 {
+		t.Fatalf("strict created bound: %v", list)
+	}
+	if n, _ := store.CountSessions(ctx, alice.ID, a1.ID, t0.Add(-time.Second), t0.Add(-time.Second)); n != 1 {
+		t.Fatalf("count %d", n)
+	}
+	// Touch never moves last_seen_at backwards.
+	if err := store.TouchSessions(ctx, map[int64]time.Time{a1.ID: t0.Add(2 * time.Hour), a2.ID: t0}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]time.Time{}
+	list, _ = store.ListSessions(ctx, alice.ID, t0.Add(-time.Second), t0.Add(-time.Second))
+	for _, s := range list {
+		got[s.ID] = s.LastSeenAt
+	}
+	if !got[a1.ID].Equal(t0.Add(2*time.Hour)) || !got[a2.ID].Equal(t0.Add(time.Hour)) {
+		t.Fatalf("touch: %v", got)
+	}
+	// Revoke: only one's own, idempotent, keeps the first revocation time.
+	if _, err := store.RevokeSession(ctx, alice.ID, b1.ID, t0); app.ErrorCode(err) != app.ENOTFOUND {
+		t.Fatalf("revoke someone else's: %v", err)
+	}
+	h, err := store.RevokeSession(ctx, alice.ID, a1.ID, t0.Add(time.Minute))
+	if err != nil || h != app.HashHex("a1") {
+		t.Fatalf("revoke: %q %v", h, err)
+	}
+	if _, err := store.RevokeSession(ctx, alice.ID, a1.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("second revoke: %v", err)
+	}
+	s, _, _ = store.SessionByKeyHash(ctx, app.HashHex("a1"))
+	if s.RevokedAt == nil || !s.RevokedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("revoked_at %v", s.RevokedAt)
+	}
+	// Revoke the others.
+	a3 := session(t, store, alice.ID, "a3", t0, t0)
+	hashes, err := store.RevokeUserSessions(ctx, alice.ID, a3.ID, t0)
+	if err != nil || len(hashes) != 1 || hashes[0] != app.HashHex("a2") {
+		t.Fatalf("RevokeUserSessions: %v %v", hashes, err)
+	}
+	if n, err := store.RevokeAllSessions(ctx, t0); err != nil || n != 2 { // a3 and b1
+		t.Fatalf("RevokeAllSessions: %d %v", n, err)
+	}
+}
+
+func TestSweepStore(t *testing.T) {
+	ctx := context.Background()
+	store := open(t)
+	u := user(t, store, "alice")
+	now := t0.Add(100 * time.Hour)
+	idleBefore, createdBefore := now.Add(-24*time.Hour), now.Add(-72*time.Hour)
+	for i := 0; i < 5; i++ { // dead: idle
+		session(t, store, u.ID, "idle"+string(rune('a'+i)), now.Add(-30*time.Hour), now.Add(-25*time.Hour))
+	}
+	old := session(t, store, u.ID, "old", now.Add(-73*time.Hour), now.Add(-time.Hour)) // dead: absolute
+	rev := session(t, store, u.ID, "rev", now.Add(-time.Hour), now)
+	store.RevokeSession(ctx, u.ID, rev.ID, now) // dead: revoked
+	live := session(t, store, u.ID, "live", now.Add(-time.Hour), now.Add(-24*time.Hour+time.Microsecond))
+	total := 0
+	for i := 0; i < 10; i++ {
+		n, err := store.SweepSessions(ctx, idleBefore, createdBefore, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 3 {
+			t.Fatalf("batch of %d over the limit", n)
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	if total != 7 {
+		t.Fatalf("swept %d, want 7", total)
+	}
+	list, _ := store.ListSessions(ctx, u.ID, time.Unix(0, 0), time.Unix(0, 0))
+	if len(list) != 1 || list[0].ID != live.ID {
+		t.Fatalf("left: %v (old %d)", list, old.ID)
+	}
+}
+
+func issue(t *testing.T, store *db.DB, fn, plain string, userID int64, expire time.Time) *app.Code {
+	t.Helper()
+	c := &app.Code{CodeHash: app.CodeHash(plain), Usage: app.CodeFunction, Function: fn, UserID: userID,
+		MaxUse: 1, CreatedAt: t0, ExpireAt: expire}
+	if err := store.IssueCode(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestConsumeCode(t *testing.T) {
+	ctx := context.Background()
+	store := open(t)
+	u := user(t, store, "alice")
+	other := user(t, store, "bob")
+	later := t0.Add(time.Hour)
+	tests := []struct {
+		name   string
+		setup  func(t *testing.T, fn string)
+		plain  string
+		userID int64
+		now    time.Time
+		found  bool
+	}{
+		{"right code", func(t *testing.T, fn string) { issue(t, store, fn, "123456", u.ID, later) }, "123456", u.ID, t0, true},
+		{"stripped input", func(t *testing.T, fn string) { issue(t, store, fn, "123456", u.ID, later) }, " 123456\n", u.ID, t0, true},
+		{"any user", func(t *testing.T, fn string) { issue(t, store, fn, "123456", u.ID, later) }, "123456", 0, t0, true},
+		{"wrong code", func(t *testing.T, fn string) { issue(t, store, fn, "123456", u.ID, later) }, "654321", u.ID, t0, false},
+		{"other user", func(t *testing.T, fn string) { issue(t, store, fn, "123456", u.ID, later) }, "123456", other.ID, t0, false},
+		{"expired", func(t *testing.T, fn string) { issue(t, store, fn, "123456", u.ID, later) }, "123456", u.ID, later, false},
+		{"replaced", func(t *testing.T, fn string) {
+			issue(t, store, fn, "123456", u.ID, later)
+			issue(t, store, fn, "222222", u.ID, later)
+		}, "123456", u.ID, t0, false},
+		{"killed by wrong tries", func(t *testing.T, fn string) {
+			issue(t, store, fn, "123456", u.ID, later)
+			for i := 0; i < 3; i++ {
+				store.ConsumeCode(ctx, fn, app.CodeFunction, app.CodeHash("000000"), u.ID, 3, t0)
+			}
+		}, "123456", u.ID, t0, false},
+		{"survives fewer wrong tries", func(t *testing.T, fn string) {
+			issue(t, store, fn, "123456", u.ID, later)
+			for i := 0; i < 2; i++ {
+				store.ConsumeCode(ctx, fn, app.CodeFunction, app.CodeHash("000000"), u.ID, 3, t0)
+			}
+		}, "123456", u.ID, t0, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fn := "verify_identity:" + string(rune('a'+i))
+			tc.setup(t, fn)
+			c, err := store.ConsumeCode(ctx, fn, app.CodeFunction, app.CodeHash(tc.plain), tc.userID, 3, tc.now)
+			if tc.found {
+				if err != nil || c == nil || c.Function != fn || c.MaxUse != 0 {
+					t.Fatalf("consume: %+v %v", c, err)
+				}
+				// Spent: a second use fails.
+				if _, err := store.ConsumeCode(ctx, fn, app.CodeFunction, app.CodeHash(tc.plain), tc.userID, 3, tc.now); app.ErrorCode(err) != app.ENOTFOUND {
+					t.Fatalf("second use: %v", err)
+				}
+			} else if app.ErrorCode(err) != app.ENOTFOUND {
+				t.Fatalf("want ENOTFOUND, got %+v %v", c, err)
+			}
+		})
+	}
+}
+
+// TestConsumeCodeConcurrent: 20 goroutines race for one code; exactly one
+// wins.
+func TestConsumeCodeConcurrent(t *testing.T) {
+	ctx := context.Background()
+	store := open(t)
+	u := user(t, store, "alice")
+	for round := 0; round < 3; round++ {
+		fn := "verify_identity:race" + string(rune('0'+round))
+		issue(t, store, fn, "424242", u.ID, t0.Add(time.Hour))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		results := make(chan error, 20)
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := store.ConsumeCode(ctx, fn, app.CodeFunction, app.CodeHash("424242"), u.ID, 5, t0)
+				results <- err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(results)
+		wins := 0
+		for err := range results {
+			switch app.ErrorCode(err) {
+			case "":
+				wins++
+			case app.ENOTFOUND:
+			default:
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("round %d: %d winners, want exactly 1", round, wins)
+		}
+	}
+}
+
+// TestNoPlaintextSecretsAtRest signs in through a real Server, rotates the
+// API key, changes the password and checks that no session key, API key or
+// password appears in the database file or its WAL, before and after
+// closing.
+func TestNoPlaintextSecretsAtRest(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "auth.db")
+	store, err := db.Open(ctx, path, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			store.Close()
+		}
+	}()
+	hasher := password.New(2, password.WithParams(password.Params{Time: 1, MemoryKiB: 64, Threads: 1}))
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	srv, err := app.New(ctx, store, app.DefaultConfig(), app.Options{
+		Logger: zerolog.New(lockedWriter{&logs, &logMu}), Now: func() time.Time { return t0 }, Rand: rand.Reader, Hasher: hasher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	post := func(path, auth string, body any) map[string]any {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest("POST", hs.URL+"/api/v1/"+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, out)
+		}
+		return out
+	}
+
+	const pw1, pw2 = "Plaintext-Secret-1", "Plaintext-Secret-2"
+	u := app.NewUser("alice", "alice@example.com", t0)
+	u.IsActive = true
+	if u.Password, err = hasher.Hash(ctx, pw1); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{pw1, pw2}
+	tok := post("auth/login/", "", map[string]string{"identifier": "alice", "password": pw1})["token"].(string)
+	secrets = append(secrets, tok)
+	key1 := post("auth/rotate-api-key/", "Token "+tok, nil)["api_key"].(string)
+	key2 := post("auth/rotate-api-key/", "Bearer "+key1, nil)["api_key"].(string)
+	secrets = append(secrets, key1, key2)
+	post("auth/send-identity-code/", "Token "+tok, nil)
+	logMu.Lock()
+	_, after, _ := strings.Cut(logs.String(), `Code: `)
+	logMu.Unlock()
+	if len(after) < 6 {
+		t.Fatal("no identity code in the log")
+	}
+	tok2 := post("auth/change-password/", "Token "+tok, map[string]string{
+		"current_password": pw1, "new_password": pw2, "identity_code": after[:6]})["token"].(string)
+	secrets = append(secrets, tok2)
+	srv.Flush(ctx)
+
+	check := func(when string, files ...string) {
+		t.Helper()
+		seen := 0
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if os.IsNotExist(err) {
+				continue
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			seen++
+			for _, s := range secrets {
+				if bytes.Contains(b, []byte(s)) {
+					t.Errorf("%s: %s contains the plaintext %q", when, filepath.Base(f), s)
+				}
+			}
+			// The hashes are there (the test reads the right files).
+			if bytes.Contains(b, []byte(app.HashHex(tok2))) {
+				seen += 100
+			}
+		}
+		if seen < 100 {
+			t.Fatalf("%s: the session hash is in none of %v: wrong files?", when, files)
+		}
+	}
+	check("live", path, path+"-wal")
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed = true
+	check("closed", path, path+"-wal")
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
