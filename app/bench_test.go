@@ -252,3 +252,17 @@ func BenchmarkLoginArgon2idParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVerifyCacheMissParallel is (b) with 64 concurrent callers, as
+// under wrk -c64: the read pool (2 x CPUs connections) is contended.
+func BenchmarkVerifyCacheMissParallel(b *testing.B) {
+	e := newBench(b, fastBenchHasher(), nil, func(c *app.Config) { c.CacheSize = 0 })
+	tok := e.session(e.user("alice", fastBenchHasher()), 0)
+	b.SetParallelism(32) // x GOMAXPROCS goroutines
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e.get("/api/v1/auth/verify/", tok, 200)
+		}
+	})
+}

@@ -207,3 +207,36 @@ func TestCoreSettingsGet(t *testing.T) {
 	}
 	e.do("GET", "settings/", nil, "").expect401(t, msgNotProvided)
 }
+
+// TestCoreAppSettingsMerge: app_settings starts from the columns and merges
+// the stored JSON only when it is one well-formed object (CONTRACT 1.2).
+func TestCoreAppSettingsMerge(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("alice", "alice@example.com", "Strong1pw")
+	tok := e.login("alice", "Strong1pw")
+	base := `"theme_preset":"teal","theme_mode":"S","api_base_url":"http://localhost:9080/api/v1"`
+	tests := []struct{ stored, want string }{
+		{``, `{` + base + `}`},
+		{`{}`, `{` + base + `}`},
+		{`{"z":1,"a":{"b": [1, 2]}}`, `{` + base + `,"z":1,"a":{"b":[1,2]}}`},
+		{`{"theme_mode":"D","x":"<&>"}`, `{"theme_preset":"teal","theme_mode":"D","api_base_url":"http://localhost:9080/api/v1","x":"<&>"}`},
+		{` {"a":1} `, `{` + base + `,"a":1}`},
+		{`[1]`, `{` + base + `}`},
+		{`"s"`, `{` + base + `}`},
+		{`{"a":1`, `{` + base + `}`},
+		{`{"a":1}}`, `{` + base + `}`},
+		{`{"a":1} x`, `{` + base + `}`},
+		{`{"a":1,}`, `{` + base + `}`},
+		{`not json`, `{` + base + `}`},
+	}
+	for _, tc := range tests {
+		u.AppSettingsJSON = tc.stored
+		if err := e.store.UpdateUser(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do("GET", "settings/", nil, tok).expect(t, 200, "")
+		if !strings.Contains(string(r.raw), `"app_settings":`+tc.want+`,`) {
+			t.Errorf("stored %q: %s, want app_settings %s", tc.stored, r.raw, tc.want)
+		}
+	}
+}

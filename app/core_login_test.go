@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -184,6 +185,18 @@ func TestCoreLoginBodies(t *testing.T) {
 			}
 		})
 	}
+	// An oversized body ends the connection rather than being drained
+	// (the Go client turns "Connection: close" into resp.Close).
+	req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/auth/login/", strings.NewReader(big))
+	req.Header.Set("Content-Type", jsonCT)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || !resp.Close {
+		t.Fatalf("oversized body: %d, close=%v", resp.StatusCode, resp.Close)
+	}
 	if strings.Contains(e.logs.String(), `"level":"error"`) {
 		t.Fatalf("a client error was logged as a server error:\n%s", e.logs.String())
 	}
@@ -363,6 +376,19 @@ func TestCoreLoginThrottle(t *testing.T) {
 		}
 		e.clock.Advance(time.Second)
 		e.login("alice", "Strong1pw")
+	})
+	t.Run("long identifiers", func(t *testing.T) {
+		e := newEnv(t, func(c *app.Config) {
+			c.LoginFailuresPerAccount = app.Rule{Limit: 2, Window: time.Minute}
+			c.LoginFailuresPerIP = app.Rule{}
+		})
+		long := strings.Repeat("a", 5000)
+		for i := 0; i < 2; i++ {
+			e.do("POST", "auth/login/", map[string]string{"identifier": long, "password": "x"}, "").expect(t, 400, "")
+		}
+		// Still one budget per identifier, case-insensitively.
+		e.do("POST", "auth/login/", map[string]string{"identifier": strings.ToUpper(long), "password": "x"}, "").expect(t, 429, "")
+		e.do("POST", "auth/login/", map[string]string{"identifier": long + "b", "password": "x"}, "").expect(t, 400, "")
 	})
 	t.Run("default is 10 per account", func(t *testing.T) {
 		e := newEnv(t)

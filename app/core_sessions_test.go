@@ -157,7 +157,9 @@ func TestCoreSessionRevoke(t *testing.T) {
 		{"negative", "-1", 404, "Not found."},
 		{"plus sign", "+" + id, 404, "Not found."},
 		{"decimal", id + ".0", 404, "Not found."},
-		{"overflow", "99999999999999999999999", 404, ""},
+		{"overflow", "99999999999999999999999", 404, "Session not found."},
+		{"minus zero", "-0", 404, "Not found."},
+		{"arabic digit", "٣", 404, "Not found."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -123,7 +123,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && s.cfg.MaxBodyBytes > 0 {
-			r.Body = http.MaxBytesReader(rw, r.Body, s.cfg.MaxBodyBytes)
+			// The server's own writer, not rw: net/http recognises it and
+			// closes the connection after an oversized body instead of
+			// draining the rest for keep-alive.
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		}
 		next.ServeHTTP(rw, r)
 	})

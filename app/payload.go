@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -150,7 +151,7 @@ func compactJSON(v json.RawMessage) []byte {
 }
 
 // parseOrderedObject parses a JSON object's top level keeping key order; an
-// error when data is not an object.
+// error when data is not exactly one JSON object.
 func parseOrderedObject(data []byte) (*orderedObject, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
@@ -167,6 +168,14 @@ func parseOrderedObject(data []byte) (*orderedObject, error) {
 			return nil, err
 		}
 		o.set(t.(string), v)
+	}
+	// Like json.loads: the object must be closed and nothing but
+	// whitespace may follow, else nothing is merged.
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, errNotObject{}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errNotObject{}
 	}
 	return o, nil
 }

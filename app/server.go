@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -115,6 +116,10 @@ func New(ctx context.Context, store Store, cfg Config, o Options) (*Server, erro
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
+	}
+	if cfg.HashConcurrency <= 0 {
+		// GOMAXPROCS follows the container's CPU quota; NumCPU does not.
+		cfg.HashConcurrency = runtime.GOMAXPROCS(0)
 	}
 	if o.Hasher == nil {
 		o.Hasher = password.New(cfg.HashConcurrency, password.WithRand(o.Rand))

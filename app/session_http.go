@@ -49,7 +49,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	if ident = strings.TrimSpace(ident); ident == "" {
 		return NonFieldError(msgLoginIdentifierRequired)
 	}
-	accountKey, ipKey := "login:"+strings.ToLower(ident), "ip:"+s.clientIP(r)
+	accountKey, ipKey := loginThrottleKey(ident), "ip:"+s.clientIP(r)
 	if retry, ok := s.loginAccount.Check(accountKey); !ok {
 		return s.throttled(retry)
 	}
@@ -90,6 +90,24 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	}
 	writeJSON(w, http.StatusOK, p)
 	return nil
+}
+
+// maxThrottleKeyLen bounds the identifier part of a login throttle key. No
+// account can match a longer identifier (usernames have at most 150
+// characters, emails 254), but the field itself is unbounded (up to the
+// body limit), and every failing identifier is kept as a limiter key: a
+// stream of distinct megabyte-long identifiers would otherwise pin up to
+// DefaultMaxKeys megabytes.
+const maxThrottleKeyLen = 256
+
+// loginThrottleKey is the per-account failure budget key of an identifier:
+// case-insensitive, and a digest for identifiers too long to be an account.
+func loginThrottleKey(ident string) string {
+	k := strings.ToLower(ident)
+	if len(k) > maxThrottleKeyLen {
+		return "login#" + HashHex(k)
+	}
+	return "login:" + k
 }
 
 // lookupLogin finds the account of a sign-in identifier: by email first,
@@ -226,9 +244,15 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, _ htt
 // handleSessionRevoke is DELETE auth/sessions/<id>/.
 func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
 	a := authFrom(r.Context())
-	id, err := strconv.ParseInt(p.ByName("id"), 10, 64)
-	if err != nil || id < 0 || strings.HasPrefix(p.ByName("id"), "+") {
+	// Django's <int:...> converter matches [0-9]+ only; anything else is an
+	// unknown route. A number too large for an id cannot name a session.
+	raw := p.ByName("id")
+	if raw == "" || strings.Trim(raw, "0123456789") != "" {
 		return Detail(ENOTFOUND, "Not found.")
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return Detail(ENOTFOUND, "Session not found.")
 	}
 	hash, err := s.store.RevokeSession(r.Context(), a.User.ID, id, s.now())
 	if ErrorCode(err) == ENOTFOUND {

@@ -158,7 +158,7 @@ if [[ " $SCENARIOS " == *" f"* ]]; then
 	log "seeding big database ($BIG_ROWS sessions)"
 	t0=$(date +%s.%N)
 	"$WORK/bin/seed" db -db "$WORK/big.db" -users 1000 -sessions "$BIG_ROWS" -live 10000 -tokens "$WORK/big.tok" 2>>"$WORK/logs/seed.log"
-	SEED_BIG_S=$(echo "$(date +%s.%N) - $t0" | bc)
+	SEED_BIG_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	log "seeded in ${SEED_BIG_S}s ($(du -m "$WORK/big.db" | cut -f1) MB)"
 fi
 cat "$WORK/logs/seed.log" >&2
@@ -275,6 +275,15 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+# Errors the server logged; "context canceled" ones come from requests that
+# wrk abandoned when its time was up (queued logins) and from stopping the
+# server mid-sweep, and are counted apart.
+SERVER_ERRORS=$(grep '"level":"error"' "$WORK/logs/server.log" | grep -vc 'context canceled' || true)
+SERVER_CANCELED=$(grep '"level":"error"' "$WORK/logs/server.log" | grep -c 'context canceled' || true)
+if [ "$SERVER_ERRORS$SERVER_CANCELED" != 00 ]; then
+	log "the server logged $SERVER_ERRORS errors and $SERVER_CANCELED context-canceled errors:"
+	grep '"level":"error"' "$WORK/logs/server.log" | sed 's/"time":"[^"]*",//; s/"req_id":"[^"]*",//' | sort | uniq -c | sort -rn | head -8 >&2
+fi
 cat >"$META" <<EOF
 {
   "started": "$STARTED",
@@ -294,6 +303,8 @@ cat >"$META" <<EOF
   "loadavg_start": "$LOAD_START",
   "loadavg_end": "$LOAD_END",
   "server_log_level": "warn",
+  "server_errors_logged": ${SERVER_ERRORS:-0},
+  "server_context_canceled_errors_logged": ${SERVER_CANCELED:-0},
   "hash": $HASH_JSON,
   "coldstart": $COLD_JSON
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,7 +17,10 @@ import (
 )
 
 // adminFlags are shared by the commands that open the database.
-type adminFlags struct{ config, db string }
+type adminFlags struct {
+	config, db string
+	create     bool // the command may create a missing database (user/invite create)
+}
 
 func (a *adminFlags) define(fs *flagSet) {
 	fs.str(&a.config, "config", "NTC_CONFIG", "", "read NTC_DB from this KEY=VALUE `FILE`")
@@ -25,19 +30,43 @@ func (a *adminFlags) define(fs *flagSet) {
 // open opens the database a live server may be using (WAL and
 // busy_timeout make that safe).
 func (a *adminFlags) open(ctx context.Context) (*db.DB, error) {
+	if _, err := os.Stat(a.db); err != nil && !a.create {
+		return nil, fmt.Errorf("database %s: %w (check --db / NTC_DB)", a.db, err)
+	}
 	return db.Open(ctx, a.db, db.Options{ReadConns: 2})
+}
+
+const userUsage = `Usage: notechondria-auth user <subcommand> [flags]
+
+  create        create an active (verified) account and print its id
+  list          list accounts
+  set-password  set a password (revokes the account's sessions)
+  deactivate    disable sign-in (revokes the account's sessions)
+  activate      enable sign-in again
+
+Run "notechondria-auth user <subcommand> --help" for flags.`
+
+// isHelp reports whether args ask for a command group's help.
+func isHelp(args []string) bool {
+	return len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help" || args[0] == "help")
 }
 
 // changed tells a running server to drop its token cache.
 func changed(ctx context.Context, store *db.DB) error { return store.BumpCacheEpoch(ctx) }
 
 func userCmd(ctx context.Context, env Env, args []string) error {
+	if isHelp(args) {
+		fmt.Fprintln(env.Stdout, userUsage)
+		return nil
+	}
 	if len(args) == 0 {
-		return errUsage{errors.New("user: want create, list, set-password or deactivate")}
+		fmt.Fprintln(env.Stderr, userUsage)
+		return errUsage{errors.New("user: want create, list, set-password, deactivate or activate")}
 	}
 	var a adminFlags
 	switch args[0] {
 	case "create":
+		a.create = true
 		var username, email, pw string
 		var staff, super bool
 		fs := newFlagSet("user create", "Create an active (verified) account and print its id.", env.Stdout)
@@ -74,7 +103,12 @@ func userCmd(ctx context.Context, env Env, args []string) error {
 		return tw.Flush()
 	case "set-password", "deactivate", "activate":
 		var who, pw string
-		fs := newFlagSet("user "+args[0], "Change an account; its sessions are revoked.", env.Stdout)
+		what := map[string]string{
+			"set-password": "Set an account's password; its sessions are revoked.",
+			"deactivate":   "Disable sign-in for an account; its sessions are revoked.",
+			"activate":     "Enable sign-in for an account again.",
+		}[args[0]]
+		fs := newFlagSet("user "+args[0], what, env.Stdout)
 		a.define(fs)
 		fs.str(&who, "user", "", "", "username or email of the account")
 		if args[0] == "set-password" {
@@ -173,10 +207,14 @@ func changeUser(ctx context.Context, env Env, a *adminFlags, action, who, pw str
 }
 
 func inviteCmd(ctx context.Context, env Env, args []string) error {
+	if isHelp(args) {
+		fmt.Fprintln(env.Stdout, "Usage: notechondria-auth invite create --code C [--max-uses N] [--expires DUR] [--label L]")
+		return nil
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return errUsage{errors.New("invite: want create")}
 	}
-	var a adminFlags
+	a := adminFlags{create: true}
 	var code, label string
 	var uses int
 	var expires time.Duration
@@ -213,15 +251,25 @@ func inviteCmd(ctx context.Context, env Env, args []string) error {
 }
 
 func sessionsCmd(ctx context.Context, env Env, args []string) error {
+	if isHelp(args) {
+		fmt.Fprintln(env.Stdout, "Usage: notechondria-auth sessions list --user U | revoke --user U | revoke --all")
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
 		return errUsage{errors.New("sessions: want list or revoke")}
 	}
 	var a adminFlags
 	var who string
 	var all bool
+	var idle, absolute time.Duration
 	fs := newFlagSet("sessions "+args[0], "List or revoke sessions of one account (--user), or revoke all (--all).", env.Stdout)
 	a.define(fs)
 	fs.str(&who, "user", "", "", "username or email")
+	if args[0] == "list" {
+		d := app.DefaultConfig().Timeouts
+		fs.duration(&idle, "session-idle-timeout", "NTC_SESSION_IDLE_TIMEOUT", d.Idle, "the server's idle timeout (to leave out expired sessions)")
+		fs.duration(&absolute, "session-absolute-timeout", "NTC_SESSION_ABSOLUTE_TIMEOUT", d.Absolute, "the server's absolute timeout")
+	}
 	if args[0] == "revoke" {
 		fs.boolean(&all, "all", "", false, "revoke every session of every account")
 	}
@@ -262,9 +310,8 @@ func sessionsCmd(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%d session(s) revoked\n", len(hashes))
 		return changed(ctx, store)
 	}
-	d := app.DefaultConfig().Timeouts
-	idle, created := d.Cutoffs(now)
-	list, err := store.ListSessions(ctx, u.ID, idle, created)
+	idleAfter, created := app.Timeouts{Idle: idle, Absolute: absolute}.Cutoffs(now)
+	list, err := store.ListSessions(ctx, u.ID, idleAfter, created)
 	if err != nil {
 		return err
 	}
@@ -293,7 +340,16 @@ func backupCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	if dir := filepath.Dir(to); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("backup: target directory: %w", err)
+		}
+	}
 	if err := store.Backup(ctx, to); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	// The copy holds password hashes: owner-only, whatever the umask.
+	if err := os.Chmod(to, 0o600); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "backup written to %s\n", to)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"time"
@@ -36,7 +37,7 @@ Usage: notechondria-auth <command> [flags]
 
 Commands:
   serve        run the HTTP server
-  user         create | list | set-password | deactivate accounts
+  user         create | list | set-password | deactivate | activate accounts
   invite       create invitation codes
   sessions     list | revoke sessions
   backup       write a consistent copy of the live database
@@ -115,7 +116,7 @@ func healthcheck(ctx context.Context, env Env, args []string) error {
 	var url string
 	var timeout time.Duration
 	fs := newFlagSet("healthcheck", "Exit 0 when GET --url answers 200, 1 otherwise.", env.Stdout)
-	fs.str(&url, "url", "NTC_HEALTHCHECK_URL", "http://127.0.0.1:8080/healthz", "health `URL` to probe")
+	fs.str(&url, "url", "NTC_HEALTHCHECK_URL", defaultHealthURL(env.Getenv), "health `URL` to probe (default from NTC_ADDR)")
 	fs.duration(&timeout, "timeout", "NTC_HEALTHCHECK_TIMEOUT", 3*time.Second, "give up after this long")
 	if err := usageError(fs.parse(args, env.Getenv)); err != nil {
 		return err
@@ -136,4 +137,21 @@ func healthcheck(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintln(env.Stdout, "ok")
 	return nil
+}
+
+// defaultHealthURL points at NTC_ADDR when set (a wildcard host becomes
+// 127.0.0.1), else at the default listen address.
+func defaultHealthURL(getenv func(string) string) string {
+	addr := getenv("NTC_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://127.0.0.1:8080/healthz"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/healthz"
 }

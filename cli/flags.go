@@ -181,6 +181,13 @@ func withoutEmptyValues(data []byte) []byte {
 		if i := strings.IndexByte(line, '='); i > 0 && !strings.HasPrefix(line, "#") && strings.TrimSpace(line[i+1:]) == "" {
 			continue
 		}
+		// systemd strips single quotes too; ff only understands double.
+		if i := strings.IndexByte(line, '='); i > 0 {
+			v := strings.TrimSpace(line[i+1:])
+			if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+				line = line[:i+1] + strconvQuote(v[1:len(v)-1])
+			}
+		}
 		out.WriteString(line)
 		out.WriteByte('\n')
 	}
@@ -214,3 +221,5 @@ func usageError(err error) error {
 	}
 	return errUsage{err}
 }
+
+func strconvQuote(s string) string { return strconv.Quote(s) }

@@ -89,6 +89,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if _, err := notify.Ready(); err != nil {
 		log.Warn().Err(err).Msg("sd_notify READY failed")
 	}
+	notify.Status("serving on " + ln.Addr().String())
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -57,7 +58,7 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.logFormat, "log-format", "NTC_LOG_FORMAT", "json", "log format: json or console")
 	fs.str(&s.logLevel, "log-level", "NTC_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	fs.str(&s.corsOrigins, "cors-origins", "NTC_CORS_ORIGINS", "", "comma-separated origins or hosts allowed by CORS besides localhost and 127.0.0.1")
-	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (empty: never)")
+	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (\"none\": never)")
 	fs.integer(&s.maxBody, "max-body-bytes", "NTC_MAX_BODY_BYTES", int(d.MaxBodyBytes), "largest accepted request body")
 	fs.str(&s.loginAccount, "login-failures-per-account", "NTC_LOGIN_FAILURES_PER_ACCOUNT", "10/15m", "failed sign-ins allowed per account, as `N/DURATION` (0 disables)")
 	fs.str(&s.loginIP, "login-failures-per-ip", "NTC_LOGIN_FAILURES_PER_IP", "50/15m", "failed sign-ins allowed per client IP, as `N/DURATION`")
@@ -99,6 +100,12 @@ func (s *settings) appConfig() (app.Config, error) {
 	if s.idle <= 0 || s.absolute <= 0 {
 		return c, fmt.Errorf("--session-idle-timeout and --session-absolute-timeout must be positive")
 	}
+	if _, err := newLogger(io.Discard, s.logFormat, s.logLevel); err != nil {
+		return c, err
+	}
+	if _, _, err := net.SplitHostPort(s.addr); err != nil {
+		return c, fmt.Errorf("--addr %q: want HOST:PORT", s.addr)
+	}
 	if s.touch < 0 || s.sweep < 0 || s.cacheSize < 0 || s.maxBody <= 0 || s.sweepBatch <= 0 || s.codeTTLHours <= 0 {
 		return c, fmt.Errorf("durations and sizes must not be negative (and --max-body-bytes, --sweep-batch, TTL must be positive)")
 	}
@@ -106,7 +113,11 @@ func (s *settings) appConfig() (app.Config, error) {
 	c.MaxBodyBytes = int64(s.maxBody)
 	c.CORSOrigins = splitList(s.corsOrigins)
 	c.TrustedProxies = nil
-	for _, p := range splitList(s.trustedProxies) {
+	proxies := s.trustedProxies
+	if strings.EqualFold(strings.TrimSpace(proxies), "none") {
+		proxies = ""
+	}
+	for _, p := range splitList(proxies) {
 		pre, err := netip.ParsePrefix(p)
 		if err != nil {
 			addr, aerr := netip.ParseAddr(p)

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"notechondria-auth/app"
+	"notechondria-auth/app/password"
 )
 
 // benchKey is the deterministic session key number i.
@@ -290,4 +292,129 @@ func BenchmarkStatementCost(b *testing.B) {
 			}
 		}
 	})
+}
+
+// preparedStore is the store with SessionByKeyHash run through a statement
+// prepared once: what BenchmarkVerifyCacheMissStore/prepared measures is
+// the end-to-end gain the fix in db/session.go would bring to scenario (b).
+type preparedStore struct {
+	*DB
+	byKey, list *sql.Stmt
+}
+
+func (p *preparedStore) ListSessions(ctx context.Context, userID int64, idleAfter, createdAfter time.Time) ([]*app.Session, error) {
+	rows, err := p.list.QueryContext(ctx, userID, micros(idleAfter), micros(createdAfter))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []*app.Session{}
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, translate(rows.Err())
+}
+
+func (p *preparedStore) SessionByKeyHash(ctx context.Context, keyHash string) (*app.Session, *app.User, error) {
+	s := &app.Session{}
+	var created, seen int64
+	var revoked sql.NullInt64
+	u, err := scanUser(p.byKey.QueryRowContext(ctx, keyHash), &s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel,
+		&s.UserAgent, &s.IPHash, &created, &seen, &revoked)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMicros(created), fromMicros(seen), fromNullMicros(revoked)
+	return s, u, nil
+}
+
+// preparedStores returns the store as it is and with the two hot reads
+// prepared once.
+func preparedStores(b *testing.B, d *DB) []namedStore {
+	ctx := context.Background()
+	byKey, err := d.r.PrepareContext(ctx, benchByKeySQL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	list, err := d.r.PrepareContext(ctx, benchListSQL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { byKey.Close(); list.Close() })
+	return []namedStore{{"adhoc", d}, {"prepared", &preparedStore{DB: d, byKey: byKey, list: list}}}
+}
+
+type namedStore struct {
+	name  string
+	store app.Store
+}
+
+func benchServer(b *testing.B, store app.Store, cacheSize int) *app.Server {
+	cfg := app.DefaultConfig()
+	cfg.CacheSize, cfg.SweepInterval = cacheSize, 0
+	srv, err := app.New(context.Background(), store, cfg, app.Options{Hasher: password.New(1,
+		password.WithParams(password.Params{Time: 1, MemoryKiB: 64, Threads: 1}))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// BenchmarkSessionListStore is scenario (d) end to end (GET auth/sessions/
+// for a user with 10 sessions, 64 concurrent callers) on the store as it is
+// and with ListSessions prepared once.
+func BenchmarkSessionListStore(b *testing.B) {
+	d := seedBench(b, 1000, 10_000, 10_000)
+	for _, tc := range preparedStores(b, d) {
+		b.Run(tc.name, func(b *testing.B) {
+			srv := benchServer(b, tc.store, 10000)
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest("GET", "/api/v1/auth/sessions/", nil)
+					req.Header.Set("Authorization", "Token "+benchKey(0))
+					rec := httptest.NewRecorder()
+					srv.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Errorf("sessions: %d %s", rec.Code, rec.Body.String())
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkVerifyCacheMissStore is scenario (b) end to end (GET
+// auth/verify/ through Server.ServeHTTP, --cache-size 0, 64 concurrent
+// callers) on the store as it is ("adhoc") and with the one statement
+// prepared ("prepared").
+func BenchmarkVerifyCacheMissStore(b *testing.B) {
+	d := seedBench(b, 1000, 10_000, 10_000)
+	for _, tc := range preparedStores(b, d) {
+		b.Run(tc.name, func(b *testing.B) {
+			srv := benchServer(b, tc.store, 0)
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					req := httptest.NewRequest("GET", "/api/v1/auth/verify/", nil)
+					req.Header.Set("Authorization", "Token "+benchKey(i%1000))
+					rec := httptest.NewRecorder()
+					srv.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Errorf("verify: %d %s", rec.Code, rec.Body.String())
+						return
+					}
+					i++
+				}
+			})
+		})
+	}
 }

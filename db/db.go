@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -78,6 +79,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("db: create directory: %w", err)
 		}
+	}
+	// SQLite creates a missing database file with mode 0644 (and gives its
+	// -wal and -shm files the database file's mode), so in an existing
+	// directory the password hashes and addresses would be readable by every
+	// local user. Create the file first, private; an existing file keeps
+	// whatever mode its operator gave it.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("db: create database file: %w", err)
 	}
 	if err := migrateUp(path); err != nil {
 		return nil, err

@@ -69,6 +69,29 @@ func TestOpenCreatesFileAndDirectory(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		t.Fatalf("database file: %v", err)
 	}
+	// In an existing, world-readable directory the files are still
+	// private (they hold password hashes and email addresses).
+	shared := t.TempDir()
+	if err := os.Chmod(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.Open(ctx, filepath.Join(shared, "auth.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.SetAPIKey(ctx, 1, "x", "y", time.Now()); err == nil {
+		t.Fatal("api key for a missing user") // also forces a WAL write
+	}
+	for _, f := range []string{"auth.db", "auth.db-wal", "auth.db-shm"} {
+		fi, err := os.Stat(filepath.Join(shared, f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v", f, fi.Mode().Perm())
+		}
+	}
 	var mode string
 	if err := raw(t, path).QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode %q, %v", mode, err)

@@ -359,7 +359,7 @@ func findScen(scen []*Scenario, name string) *Scenario {
 // scenario's paired reference median as a dashed tick over its bar, and the
 // reference of scenario a as a horizontal line across the chart.
 func chart(scen []*Scenario, meta map[string]any) string {
-	const W, H = 820, 460
+	const W, H = 820, 480
 	const left, right, top, bottom = 78, 20, 56, 110
 	pw, ph := float64(W-left-right), float64(H-top-bottom)
 	lo, hi := math.Inf(1), 0.0
@@ -401,7 +401,7 @@ func chart(scen []*Scenario, meta map[string]any) string {
 			yy := y(v)
 			stroke, label := "#eee", ""
 			if m == 1 {
-				stroke, label = "#ccc", humanize(v)
+				stroke, label = "#ccc", axisLabel(v)
 			}
 			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="%s"/>`+"\n", left, W-right, yy, yy, stroke)
 			if label != "" {
@@ -423,7 +423,14 @@ func chart(scen []*Scenario, meta map[string]any) string {
 		}
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`+"\n", bx, by, bw, float64(top)+ph-by, color)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-weight="bold">%s</text>`+"\n", x0+slot/2, by-6, humanize(s.Product.RPS))
-		if s.Ref.RPS > 0 {
+		if want := loginTarget(meta); s.Name == "e" && want > 0 {
+			ty := y(want)
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#c77c1e" stroke-width="2" stroke-dasharray="2,2"/>`+"\n", x0+4, x0+slot-4, ty, ty)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#c77c1e" font-size="11">target %s</text>`+"\n", x0+slot/2, ty-20, humanize(want))
+		}
+		if s.Name == "e" {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#c77c1e">logins/s</text>`+"\n", x0+slot/2, H-bottom+72)
+		} else if s.Ref.RPS > 0 {
 			ry := y(s.Ref.RPS)
 			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#d62728" stroke-width="2" stroke-dasharray="5,3"/>`+"\n", x0+4, x0+slot-4, ry, ry)
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#d62728">%.2fx ref</text>`+"\n", x0+slot/2, H-bottom+72, s.Ratio)
@@ -437,12 +444,28 @@ func chart(scen []*Scenario, meta map[string]any) string {
 	if a := findScen(scen, "a"); a != nil && a.Ref.RPS > 0 {
 		ry := y(a.Ref.RPS)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#d62728" stroke-width="1" opacity="0.6"/>`+"\n", left, W-right, ry, ry)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="#d62728">reference %s req/s</text>`+"\n", W-right-4, ry-5, humanize(a.Ref.RPS))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="start" fill="#d62728">reference (a) %s req/s</text>`+"\n", left+4, ry-14, humanize(a.Ref.RPS))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555" font-size="11">%s</text>`+"\n", left, H-12,
 		html.EscapeString(fmt.Sprintf("commit %v, %v; ratio = product median / reference median of the same scenario (same wrk command, alternated)", meta["commit"], meta["started"])))
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// loginTarget is 0.8 x cores / single-hash time, in logins/s (0: unknown).
+func loginTarget(meta map[string]any) float64 {
+	hashMS, n := metaNum(meta, "hash", "hash_ms_median"), metaNum(meta, "nproc")
+	if hashMS <= 0 || n <= 0 {
+		return 0
+	}
+	return 0.8 * n / (hashMS / 1000)
+}
+
+func axisLabel(v float64) string {
+	if v >= 1000 {
+		return strconv.FormatFloat(v/1000, 'f', -1, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 func humanize(v float64) string {
