@@ -118,7 +118,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 	if err := in.err(); err != nil {
 		return err
 	}
-	key := loginThrottleKey(a.User.Username) // the account's sign-in budget
+	key := accountThrottleKey(a.User.ID) // the account's sign-in budget
 	if retry, ok := s.loginAccount.Check(key); !ok {
 		return s.throttled(retry)
 	}

@@ -45,10 +45,18 @@ type Invitation struct {
 
 // Registration is one POST auth/register/ after validation.
 type Registration struct {
-	Username       string
-	Email          string // lowercased
-	PasswordHash   string
-	SamePassword   bool   // the password matches the pending account's
+	Username     string
+	Email        string // lowercased
+	PasswordHash string
+	SamePassword bool // the password matches the pending account's
+	// PendingID and PendingHash describe the pending account of Email as
+	// the handler saw it when it computed SamePassword (0 and "": none).
+	// With Recheck set, Register answers ECONFLICT when the account is not
+	// that one any more, so that the handler can compare again: a form
+	// submitted twice at once must not mark its own account contested.
+	PendingID      int64
+	PendingHash    string
+	Recheck        bool
 	InvitationHash string // "" when no code was given
 	Code           *Code
 	Now            time.Time

@@ -308,3 +308,31 @@ func TestCreatorModel_SendRegistrationEmailFallsBackToLogsWhenSMTPMissing(t *tes
 		t.Fatalf("body %q", body)
 	}
 }
+
+// test_verification_defaults: the original's model defaults (usage "A",
+// max_use 1) are implicit over HTTP; what shows is that every flow issues
+// single-use codes with its own usage and function key, bound to the
+// account where there is one.
+func TestCreatorModel_VerificationDefaults(t *testing.T) {
+	e := newEnv(t)
+	e.registerOK("sue", "sue@example.com", "Strong1pw")
+	e.createUser("tom", "tom@example.com", "Strong1pw")
+	tok := e.login("tom", "Strong1pw")
+	e.do("POST", "auth/password-reset/", map[string]string{"email": "tom@example.com"}, "").expect(t, 200, "")
+	id := e.identityCode(tok, "tom@example.com")
+	e.do("POST", "auth/change-email/", map[string]string{"new_email": "tom2@example.com", "identity_code": id}, tok).expect(t, 200, "")
+	sue, tomID := e.userByEmail("sue@example.com").ID, e.userByEmail("tom@example.com").ID
+	for _, want := range []app.Code{
+		{Function: "sue@example.com", Usage: "R", UserID: sue},
+		{Function: "password_reset:tom@example.com", Usage: "F"},
+		{Function: app.FuncChangeEmail("tom2@example.com"), Usage: "F", UserID: tomID},
+	} {
+		c, err := e.store.LatestCode(bg, want.Function, want.Usage, e.clock.Now())
+		if err != nil {
+			t.Fatalf("%s: %v", want.Function, err)
+		}
+		if c.MaxUse != 1 || c.UserID != want.UserID || c.Attempts != 0 || !hex64.MatchString(c.CodeHash) {
+			t.Fatalf("%s: %+v", want.Function, c)
+		}
+	}
+}

@@ -106,10 +106,6 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 	if err := s.checkEmailBudget(email); err != nil {
 		return err
 	}
-	same := false
-	if pending != nil {
-		same, _, _ = s.hasher.Verify(ctx, pw, pending.Password)
-	}
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return Internal(err)
@@ -119,12 +115,35 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 		return Internal(err)
 	}
 	now := s.now()
-	reg := &Registration{Username: username, Email: email, PasswordHash: hash, SamePassword: same,
-		InvitationHash: inviteHash, Now: now,
+	reg := &Registration{Username: username, Email: email, PasswordHash: hash,
+		InvitationHash: inviteHash, Now: now, Recheck: true,
 		Code: &Code{CodeHash: CodeHash(plain), Usage: CodeRegister, Function: email, MaxUse: 1,
 			CreatedAt: now, ExpireAt: now.Add(s.cfg.CodeTTL)}}
-	if _, err := s.store.Register(ctx, reg); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		reg.SamePassword, reg.PendingID, reg.PendingHash = false, 0, ""
+		if pending != nil {
+			reg.PendingID, reg.PendingHash = pending.ID, pending.Password
+			reg.SamePassword, _, _ = s.hasher.Verify(ctx, pw, pending.Password)
+		}
+		_, err := s.store.Register(ctx, reg)
+		if ErrorCode(err) != ECONFLICT || attempt > 0 {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		// The pending account appeared or changed after we compared
+		// passwords (the same form sent twice at once, usually): look
+		// again. A second change is treated as a different password.
+		reg.Recheck = false
+		switch u, err := s.store.UserByEmail(ctx, email); {
+		case err == nil && !u.IsActive:
+			pending = u
+		case err == nil || ErrorCode(err) == ENOTFOUND:
+			pending = nil // an active account is reported by Register
+		default:
+			return err
+		}
 	}
 	res := s.send(r, mail.Registration, email, plain)
 	writeJSON(w, http.StatusCreated, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback, "email": email})

@@ -559,3 +559,29 @@ func TestSecurity_AvatarRefused(t *testing.T) {
 		t.Fatalf("%s", r.raw)
 	}
 }
+
+// The same registration form sent several times at once (a double click)
+// must not mark its own account contested: the handler compares passwords
+// again when the pending account appeared after it looked.
+func TestSecurity_DoubleSubmittedRegistrationIsNotContested(t *testing.T) {
+	e := newEnv(t, noThrottle)
+	body := map[string]string{"username": "quick", "email": "quick@example.com", "password": "Quick1pw!"}
+	statuses := acctConcurrently(8, func(int) int {
+		s, raw := e.postRaw("auth/register/", body, "")
+		if s == 400 && !strings.Contains(string(raw), "this username is already taken") {
+			return -s
+		}
+		return s
+	})
+	// A request that read before the first one committed may see the
+	// username taken (400); none may fail otherwise.
+	if acctCount(statuses, 201) == 0 || acctCount(statuses, 201)+acctCount(statuses, 400) != 8 {
+		t.Fatalf("statuses %v", statuses)
+	}
+	users, err := e.store.ListUsers(bg)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("%d users (%v)", len(users), err)
+	}
+	e.do("POST", "auth/verify-email/", map[string]string{"email": "quick@example.com", "code": e.lastCode("quick@example.com")}, "").expect(t, 200, "")
+	e.login("quick", "Quick1pw!")
+}

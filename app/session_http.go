@@ -49,16 +49,22 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	if ident = strings.TrimSpace(ident); ident == "" {
 		return NonFieldError(msgLoginIdentifierRequired)
 	}
-	accountKey, ipKey := loginThrottleKey(ident), "ip:"+s.clientIP(r)
-	if retry, ok := s.loginAccount.Check(accountKey); !ok {
-		return s.throttled(retry)
-	}
+	ipKey := "ip:" + s.clientIP(r)
 	if retry, ok := s.loginIP.Check(ipKey); !ok {
 		return s.throttled(retry)
 	}
 	u, err := s.lookupLogin(r, ident)
 	if err != nil {
 		return err
+	}
+	// One budget per account, whichever identifier (email or username)
+	// names it; unknown identifiers get their own.
+	accountKey := loginThrottleKey(ident)
+	if u != nil {
+		accountKey = accountThrottleKey(u.ID)
+	}
+	if retry, ok := s.loginAccount.Check(accountKey); !ok {
+		return s.throttled(retry)
 	}
 	ok := false
 	if u == nil {
@@ -109,6 +115,9 @@ func loginThrottleKey(ident string) string {
 	}
 	return "login:" + k
 }
+
+// accountThrottleKey is the failure budget of an existing account.
+func accountThrottleKey(userID int64) string { return "user:" + itoa(userID) }
 
 // lookupLogin finds the account of a sign-in identifier: by email first,
 // then by username, both case-insensitively. nil when none matches.

@@ -163,7 +163,7 @@ if [[ " $SCENARIOS " == *" f"* ]]; then
 fi
 cat "$WORK/logs/seed.log" >&2
 TOKEN=$(head -1 "$WORK/base.tok")    # a session of bench1, who has 10 live sessions
-BIG_TOKEN=$(head -1 "$WORK/big.tok") # live session in the big database
+BIG_TOKEN=$(head -1 "$WORK/big.tok" 2>/dev/null || true) # live session in the big database
 
 # --- single argon2id hash time ----------------------------------------------
 log "timing one argon2id hash (default parameters)"
@@ -178,7 +178,11 @@ PROD_PID=$!
 wait_http "$PROD_URL/healthz"
 stop_prod # first start on the copy: migrations check and server secret created
 COLD_JSON=$("$WORK/bin/coldstart" -n 5 -idle 3s -url "$PROD_URL/healthz" -- \
-	"$BIN" serve --addr "127.0.0.1:$PROD_PORT" --db "$WORK/cold.db" --log-level warn 2>>"$WORK/logs/server.log")
+	"$BIN" serve --addr "127.0.0.1:$PROD_PORT" --db "$WORK/cold.db" --log-level warn 2>>"$WORK/logs/coldstart.log") || {
+	log "cold start measurement failed:"
+	tail -5 "$WORK/logs/coldstart.log" >&2
+	exit 1
+}
 log "cold start: $COLD_JSON"
 
 # --- reference server ---------------------------------------------------------

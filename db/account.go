@@ -29,6 +29,9 @@ func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, err
 			}
 		}
 		existing, err := userByEmail(ctx, tx, r.Email)
+		if r.Recheck && !staleOK(existing, err, r) {
+			return errStaleRegistration
+		}
 		switch {
 		case app.ErrorCode(err) == app.ENOTFOUND:
 			u = app.NewUser(r.Username, r.Email, r.Now)
@@ -62,6 +65,22 @@ func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, err
 		return issueCode(ctx, tx, r.Code)
 	})
 	return u, err
+}
+
+// errStaleRegistration tells the handler that the pending account changed
+// after it compared passwords; it is the only ECONFLICT Register returns.
+var errStaleRegistration = &app.Error{Code: app.ECONFLICT, Message: "The pending account changed during registration."}
+
+// staleOK reports whether the account found in the transaction is the one
+// the handler compared the password with (or there still is none).
+func staleOK(existing *app.User, err error, r *app.Registration) bool {
+	switch {
+	case app.ErrorCode(err) == app.ENOTFOUND:
+		return r.PendingID == 0
+	case err != nil || existing.IsActive:
+		return true // reported by the switch below
+	}
+	return existing.ID == r.PendingID && existing.Password == r.PendingHash
 }
 
 func usernameConflict(err error) error {

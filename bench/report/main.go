@@ -335,6 +335,13 @@ func printTable(w io.Writer, scen []*Scenario, ts []Target, meta map[string]any)
 		fmt.Fprintf(w, "\nf2: the sweeper deleted a median of %.0f expired rows during each run (%.0f rows/s).\n",
 			f2.Product.SweptRows, f2.Product.SweptPerS)
 	}
+	if e := findScen(scen, "e"); e != nil {
+		if rate := metaNum(meta, "hash", "parallel_hashes_per_s"); rate > 0 {
+			fmt.Fprintf(w, "\ne: argon2id alone (no HTTP, no database), %g goroutines at once: %.1f hashes/s (%.1f ms each); one at a time: %.1f ms. The login flood reached %.0f%% of the parallel hash rate.\n",
+				metaNum(meta, "hash", "parallel"), rate, metaNum(meta, "hash", "parallel_ms_per_hash_per_goroutine"),
+				metaNum(meta, "hash", "hash_ms_median"), 100*e.Product.RPS/rate)
+		}
+	}
 	fmt.Fprintln(w, "\n| target | want | measured | result |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	for _, t := range ts {

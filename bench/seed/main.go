@@ -29,8 +29,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -219,12 +222,16 @@ func count(args []string) error {
 }
 
 // hashTime prints the median wall time of one argon2id hash with the
-// default parameters (m=19 MiB, t=2, p=1), one at a time.
+// default parameters (m=19 MiB, t=2, p=1), one at a time, and the rate of
+// hashes when one goroutine per CPU hashes at once (no HTTP, no database):
+// the ceiling for logins/s on this machine.
 func hashTime(args []string) error {
 	fs := flag.NewFlagSet("seed hashtime", flag.ExitOnError)
-	n := fs.Int("n", 9, "hashes")
+	n := fs.Int("n", 9, "sequential hashes")
+	par := fs.Int("parallel", runtime.NumCPU(), "goroutines for the parallel rate (0: skip)")
+	dur := fs.Duration("parallel-time", 3*time.Second, "how long to run the parallel rate")
 	fs.Parse(args)
-	h := password.New(1)
+	h := password.New(max(*par, 1))
 	ctx := context.Background()
 	ms := make([]float64, 0, *n)
 	for range *n {
@@ -236,7 +243,29 @@ func hashTime(args []string) error {
 	}
 	sort.Float64s(ms)
 	p := h.Params
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+	out := map[string]any{
 		"hash_ms_median": ms[len(ms)/2], "hash_ms_min": ms[0], "n": *n,
-		"params": fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.MemoryKiB, p.Time, p.Threads)})
+		"params": fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.MemoryKiB, p.Time, p.Threads)}
+	if *par > 0 {
+		var done atomic.Int64
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range *par {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Since(start) < *dur {
+					if _, err := h.Hash(ctx, benchPassword); err == nil {
+						done.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		rate := float64(done.Load()) / time.Since(start).Seconds()
+		out["parallel"] = *par
+		out["parallel_hashes_per_s"] = rate
+		out["parallel_ms_per_hash_per_goroutine"] = float64(*par) * 1000 / rate
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
 }
