@@ -30,6 +30,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime $(FUZZTIME) ./app/
 	go test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./app/
 	go test -run '^$$' -fuzz '^FuzzDeviceLabel$$' -fuzztime $(FUZZTIME) ./app/
+	go test -run '^$$' -fuzz '^FuzzAccountBodies$$' -fuzztime $(FUZZTIME) ./app/
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./app/password/
 
 ## test-e2e: the Active sessions page in headless Chromium against the real binary

@@ -155,6 +155,9 @@ func (s *Server) handleOAuthSignIn(provider string) apiHandler {
 		} else if err != nil {
 			return err
 		}
+		if !u.IsActive {
+			return Detail(EFORBIDDEN, msgUserDisabled)
+		}
 		p, err := s.mintSession(r, u)
 		if err != nil {
 			return err

@@ -65,7 +65,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 	if eok {
 		u, err := s.store.UserByEmail(ctx, email)
 		switch {
-		case err == nil && u.IsActive:
+		case err == nil && (u.IsActive || u.Disabled):
 			in.fail("email", msgRegEmailTaken)
 		case err == nil:
 			pending = u
@@ -137,7 +137,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 		// again. A second change is treated as a different password.
 		reg.Recheck = false
 		switch u, err := s.store.UserByEmail(ctx, email); {
-		case err == nil && !u.IsActive:
+		case err == nil && !u.IsActive && !u.Disabled:
 			pending = u
 		case err == nil || ErrorCode(err) == ENOTFOUND:
 			pending = nil // an active account is reported by Register
@@ -223,7 +223,7 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 		return FieldError("email", msgResendNoAccount)
 	} else if err != nil {
 		return err
-	} else if u.IsActive {
+	} else if u.IsActive || u.Disabled {
 		return FieldError("email", msgResendVerified)
 	}
 	now := s.now()

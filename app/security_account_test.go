@@ -585,3 +585,25 @@ func TestSecurity_DoubleSubmittedRegistrationIsNotContested(t *testing.T) {
 	e.do("POST", "auth/verify-email/", map[string]string{"email": "quick@example.com", "code": e.lastCode("quick@example.com")}, "").expect(t, 200, "")
 	e.login("quick", "Quick1pw!")
 }
+
+// TestSecurity_DeactivatedAccountStaysDisabled: an admin-deactivated account
+// cannot bring itself back by registering again, resending or verifying.
+func TestSecurity_DeactivatedAccountStaysDisabled(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("mallory", "mallory@example.com", "Strong1pw")
+	if _, err := e.store.SetActive(context.Background(), u.ID, false, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("POST", "auth/register/", map[string]string{"username": "mallory", "email": "mallory@example.com", "password": "Strong1pw"}, "")
+	r.expect(t, 400, "")
+	if r.fieldError("email") == "" {
+		t.Fatalf("re-register of a disabled account: %s", r.raw)
+	}
+	r = e.do("POST", "auth/resend-verification/", map[string]string{"email": "mallory@example.com"}, "")
+	r.expect(t, 400, "")
+	e.do("POST", "auth/login/", map[string]string{"identifier": "mallory", "password": "Strong1pw"}, "").expect(t, 400, "")
+	got, err := e.store.UserByID(context.Background(), u.ID)
+	if err != nil || got.IsActive || !got.Disabled {
+		t.Fatalf("account state after attempts: active=%v disabled=%v err=%v", got.IsActive, got.Disabled, err)
+	}
+}

@@ -15,6 +15,7 @@ type User struct {
 	FirstName   string
 	LastName    string
 	IsActive    bool
+	Disabled    bool // deactivated by an admin (not merely pending)
 	IsStaff     bool
 	IsSuperuser bool
 	DateJoined  time.Time

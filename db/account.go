@@ -41,7 +41,7 @@ func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, err
 			}
 		case err != nil:
 			return err
-		case existing.IsActive:
+		case existing.IsActive || existing.Disabled:
 			return app.FieldError("email", msgEmailTaken)
 		case r.SamePassword:
 			// The same person again: take the new username, as the
@@ -77,7 +77,7 @@ func staleOK(existing *app.User, err error, r *app.Registration) bool {
 	switch {
 	case app.ErrorCode(err) == app.ENOTFOUND:
 		return r.PendingID == 0
-	case err != nil || existing.IsActive:
+	case err != nil || existing.IsActive || existing.Disabled:
 		return true // reported by the switch below
 	}
 	return existing.ID == r.PendingID && existing.Password == r.PendingHash
@@ -105,7 +105,7 @@ func (db *DB) VerifyEmail(ctx context.Context, email, codeHash string, maxAttemp
 		var id int64
 		var contested bool
 		err = tx.QueryRowContext(ctx, `SELECT id, registration_contested FROM users
-			WHERE email = ? AND is_active = 0 ORDER BY id LIMIT 1`, email).Scan(&id, &contested)
+			WHERE email = ? AND is_active = 0 AND disabled = 0 ORDER BY id LIMIT 1`, email).Scan(&id, &contested)
 		if err == sql.ErrNoRows {
 			return app.NonFieldError("Email verification failed: Backend.Creators.Auth/verify — no pending account found for this email.")
 		} else if err != nil {

@@ -90,7 +90,7 @@ func (db *DB) ResolveSocialLogin(ctx context.Context, req *app.SocialLogin) (*ap
 			AND provider_uid = ? RETURNING user_id`, req.ExtraData, req.Provider, req.UID).Scan(&userID)
 		switch {
 		case err == nil:
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET is_active = 1 WHERE id = ?`, userID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET is_active = 1 WHERE id = ? AND disabled = 0`, userID); err != nil {
 				return err
 			}
 		case err != sql.ErrNoRows:
@@ -133,7 +133,7 @@ func linkByEmail(ctx context.Context, tx queryer, req *app.SocialLogin) (int64, 
 	} else if err != nil {
 		return 0, err
 	}
-	if !u.IsActive {
+	if !u.IsActive && !u.Disabled {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_active = 1, password = ?, registration_contested = 0
 			WHERE id = ?`, req.UnusablePassword, u.ID); err != nil {
 			return 0, err

@@ -32,7 +32,11 @@ CREATE TABLE users (
     -- Set when a pending (unverified) account is registered again with a
     -- different password: nobody can tell whose password is the owner's, so
     -- verification then leaves the account without a usable password.
-    registration_contested  INTEGER NOT NULL DEFAULT 0
+    registration_contested  INTEGER NOT NULL DEFAULT 0,
+    -- Set by an admin deactivation: unlike a pending account (also
+    -- is_active = 0), a disabled one cannot be re-activated by registering,
+    -- verifying or signing in with a linked provider.
+    disabled                INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX users_email ON users (email);
 
