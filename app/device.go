@@ -75,18 +75,28 @@ func truncateRunes(s string, n int) string {
 	return s[:i]
 }
 
-// clientIP returns the client address: the first X-Forwarded-For hop when
-// the direct peer is a trusted proxy, else the peer's address.
+// clientIP returns the client address. When the direct peer is a trusted
+// proxy, X-Forwarded-For is read from the right: trusted proxies are
+// skipped and the first other address is the client (a client-sent prefix
+// of the header cannot forge it). Otherwise the peer's address is used.
 func (s *Server) clientIP(r *http.Request) string {
 	peer := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(peer); err == nil {
 		peer = host
 	}
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" && s.trustedPeer(peer) {
-		first, _, _ := strings.Cut(xff, ",")
-		if first = strings.TrimSpace(first); first != "" {
-			return first
+	if !s.trustedPeer(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
 		}
+		if !s.trustedPeer(hop) {
+			return hop
+		}
+		peer = hop
 	}
 	return peer
 }

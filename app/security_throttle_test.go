@@ -67,7 +67,9 @@ func TestSecurity_LoginFailuresPerIPThrottled(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.do("POST", "auth/login/", loginBody("ghost"+itoa(int64(i)), "Strong1pw"), "", "X-Forwarded-For", "203.0.113.7").expect(t, 400, "")
 	}
-	expectThrottled(t, e.do("POST", "auth/login/", loginBody("carol", "Strong1pw"), "", "X-Forwarded-For", "203.0.113.7, 10.0.0.1"))
+	// The header is read from the right: a client-sent prefix cannot
+	// forge another address, and trusted hops (127.0.0.1) are skipped.
+	expectThrottled(t, e.do("POST", "auth/login/", loginBody("carol", "Strong1pw"), "", "X-Forwarded-For", "198.51.100.9, 203.0.113.7, 127.0.0.1"))
 	e.login("carol", "Strong1pw", "X-Forwarded-For", "203.0.113.8")
 }
 
