@@ -99,7 +99,7 @@ func consumeOrMiss(ctx context.Context, tx queryer, function, usage, codeHash st
 // LatestCode returns the newest live code of function/usage expiring after
 // expiresAfter. ENOTFOUND.
 func (db *DB) LatestCode(ctx context.Context, function, usage string, expiresAfter time.Time) (*app.Code, error) {
-	return scanCode(db.r.QueryRowContext(ctx, `SELECT `+codeColumns+` FROM verification_codes
+	return scanCode(db.rd.QueryRowContext(ctx, `SELECT `+codeColumns+` FROM verification_codes
 		WHERE function = ? AND usage = ? AND max_use > 0 AND expire_at > ?
 		ORDER BY expire_at DESC LIMIT 1`, function, usage, micros(expiresAfter)))
 }

@@ -35,6 +35,7 @@ type DB struct {
 	path string
 	w    *sql.DB // one connection: every write transaction
 	r    *sql.DB // read pool
+	rd   *preparedReader
 }
 
 // Options tune Open.
@@ -112,7 +113,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
-	db := &DB{path: path, w: w, r: r}
+	db := &DB{path: path, w: w, r: r, rd: &preparedReader{pool: r}}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -169,6 +170,7 @@ func LatestVersion() (uint, error) {
 
 // Close closes both pools. Closing the last connection checkpoints the WAL.
 func (db *DB) Close() error {
+	db.rd.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -180,7 +182,7 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Ping(ctx context.Context) error {
 	var v int64
 	var dirty bool
-	if err := db.r.QueryRowContext(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &dirty); err != nil {
+	if err := db.rd.QueryRowContext(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &dirty); err != nil {
 		return app.Internal(fmt.Errorf("db: read schema version: %w", err))
 	}
 	want, err := LatestVersion()

@@ -25,12 +25,12 @@ func (db *DB) CreateInvitation(ctx context.Context, inv *app.Invitation) error {
 // InvitationGate reports whether any invitation row exists (expired and used
 // up ones count, as in the original).
 func (db *DB) InvitationGate(ctx context.Context) (bool, error) {
-	return exists(ctx, db.r, `SELECT 1 FROM invitation_codes LIMIT 1`)
+	return exists(ctx, db.rd, `SELECT 1 FROM invitation_codes LIMIT 1`)
 }
 
 // InvitationValid reports whether codeHash names a usable invitation.
 func (db *DB) InvitationValid(ctx context.Context, codeHash string, now time.Time) (bool, error) {
-	return exists(ctx, db.r, `SELECT 1 FROM invitation_codes WHERE code_hash = ?
+	return exists(ctx, db.rd, `SELECT 1 FROM invitation_codes WHERE code_hash = ?
 		AND times_used < max_uses AND (expire_at IS NULL OR expire_at >= ?)`, codeHash, micros(now))
 }
 
@@ -39,7 +39,7 @@ func (db *DB) InvitationByHash(ctx context.Context, codeHash string) (*app.Invit
 	inv := &app.Invitation{}
 	var expire sql.NullInt64
 	var created int64
-	err := db.r.QueryRowContext(ctx, `SELECT id, code_hash, label, max_uses, times_used,
+	err := db.rd.QueryRowContext(ctx, `SELECT id, code_hash, label, max_uses, times_used,
 		expire_at, created_at FROM invitation_codes WHERE code_hash = ?`, codeHash).Scan(
 		&inv.ID, &inv.CodeHash, &inv.Label, &inv.MaxUses, &inv.TimesUsed, &expire, &created)
 	if err != nil {

@@ -44,7 +44,7 @@ func insertSession(ctx context.Context, tx queryer, s *app.Session) error {
 // SessionByKeyHash returns a session and its user with one indexed query.
 // ENOTFOUND.
 func (db *DB) SessionByKeyHash(ctx context.Context, keyHash string) (*app.Session, *app.User, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT `+userColumns+`, `+sessionColumns+
+	row := db.rd.QueryRowContext(ctx, `SELECT `+userColumns+`, `+sessionColumns+
 		` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN api_keys k ON k.user_id = u.id
 		WHERE s.key_hash = ?`, keyHash)
 	s := &app.Session{}
@@ -61,7 +61,7 @@ func (db *DB) SessionByKeyHash(ctx context.Context, keyHash string) (*app.Sessio
 
 // ListSessions returns the user's live sessions, newest seen first.
 func (db *DB) ListSessions(ctx context.Context, userID int64, idleAfter, createdAfter time.Time) ([]*app.Session, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND s.created_at > ?
 		ORDER BY s.last_seen_at DESC, s.id DESC`, userID, micros(idleAfter), micros(createdAfter))
 	if err != nil {
@@ -82,7 +82,7 @@ func (db *DB) ListSessions(ctx context.Context, userID int64, idleAfter, created
 // CountSessions counts the user's live sessions other than excludeID.
 func (db *DB) CountSessions(ctx context.Context, userID, excludeID int64, idleAfter, createdAfter time.Time) (int, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND id != ?
+	err := db.rd.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND id != ?
 		AND revoked_at IS NULL AND last_seen_at > ? AND created_at > ?`,
 		userID, excludeID, micros(idleAfter), micros(createdAfter)).Scan(&n)
 	return n, translate(err)
@@ -173,7 +173,7 @@ func (db *DB) TouchSessions(ctx context.Context, seen map[int64]time.Time) error
 // found through indexes on the read pool, so the write lock is held only for
 // the DELETE of at most limit rows.
 func (db *DB) SweepSessions(ctx context.Context, idleBefore, createdBefore time.Time, limit int) (int, error) {
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rd.QueryContext(ctx, `
 		SELECT id FROM (SELECT id FROM sessions WHERE revoked_at IS NOT NULL LIMIT ?1)
 		UNION SELECT id FROM (SELECT id FROM sessions WHERE created_at < ?3 LIMIT ?1)
 		UNION SELECT id FROM (SELECT id FROM sessions WHERE last_seen_at < ?2 LIMIT ?1)
@@ -214,7 +214,7 @@ func placeholders(n int) string {
 // CountActiveSessions counts live sessions of all users.
 func (db *DB) CountActiveSessions(ctx context.Context, idleAfter, createdAfter time.Time) (int, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE revoked_at IS NULL
+	err := db.rd.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE revoked_at IS NULL
 		AND last_seen_at > ? AND created_at > ?`, micros(idleAfter), micros(createdAfter)).Scan(&n)
 	return n, translate(err)
 }

@@ -21,7 +21,7 @@ func scanSocial(row scanner) (*app.SocialAccount, error) {
 
 // SocialAccountsByUser lists a user's links, oldest first.
 func (db *DB) SocialAccountsByUser(ctx context.Context, userID int64) ([]*app.SocialAccount, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+socialColumns+` FROM social_accounts
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+socialColumns+` FROM social_accounts
 		WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, translate(err)
@@ -40,7 +40,7 @@ func (db *DB) SocialAccountsByUser(ctx context.Context, userID int64) ([]*app.So
 
 // SocialAccountByUID finds the link of a provider identity. ENOTFOUND.
 func (db *DB) SocialAccountByUID(ctx context.Context, provider, uid string) (*app.SocialAccount, error) {
-	return scanSocial(db.r.QueryRowContext(ctx, `SELECT `+socialColumns+` FROM social_accounts
+	return scanSocial(db.rd.QueryRowContext(ctx, `SELECT `+socialColumns+` FROM social_accounts
 		WHERE provider = ? AND provider_uid = ?`, provider, uid))
 }
 

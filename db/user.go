@@ -65,13 +65,13 @@ func insertUser(ctx context.Context, tx queryer, u *app.User) error {
 
 // UserByID returns a user. ENOTFOUND.
 func (db *DB) UserByID(ctx context.Context, id int64) (*app.User, error) {
-	return db.oneUser(ctx, db.r, `WHERE u.id = ?`, id)
+	return db.oneUser(ctx, db.rd, `WHERE u.id = ?`, id)
 }
 
 // UserByEmail finds a user by email case-insensitively, an active one first.
 // ENOTFOUND.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*app.User, error) {
-	return userByEmail(ctx, db.r, email)
+	return userByEmail(ctx, db.rd, email)
 }
 
 func userByEmail(ctx context.Context, q queryer, email string) (*app.User, error) {
@@ -84,17 +84,17 @@ func userByEmail(ctx context.Context, q queryer, email string) (*app.User, error
 
 // UserByUsername finds a user by username case-insensitively. ENOTFOUND.
 func (db *DB) UserByUsername(ctx context.Context, username string) (*app.User, error) {
-	return db.oneUser(ctx, db.r, `WHERE u.username = ?`, username)
+	return db.oneUser(ctx, db.rd, `WHERE u.username = ?`, username)
 }
 
 // UserByAPIKeyHash returns the owner of an API key. ENOTFOUND.
 func (db *DB) UserByAPIKeyHash(ctx context.Context, keyHash string) (*app.User, error) {
-	return db.oneUser(ctx, db.r, `WHERE k.key_hash = ?`, keyHash)
+	return db.oneUser(ctx, db.rd, `WHERE k.key_hash = ?`, keyHash)
 }
 
 // ListUsers returns every user ordered by id.
 func (db *DB) ListUsers(ctx context.Context) ([]*app.User, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+userColumns+userFrom+`ORDER BY u.id`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+userColumns+userFrom+`ORDER BY u.id`)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -190,7 +190,7 @@ func (db *DB) SetAPIKey(ctx context.Context, userID int64, keyHash, prefix strin
 // CacheEpoch returns the counter the admin CLI bumps.
 func (db *DB) CacheEpoch(ctx context.Context) (int64, error) {
 	var v int64
-	err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'cache_epoch'`).Scan(&v)
+	err := db.rd.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'cache_epoch'`).Scan(&v)
 	return v, translate(err)
 }
 
@@ -204,12 +204,12 @@ func (db *DB) BumpCacheEpoch(ctx context.Context) error {
 
 // EmailInUse reports whether a user other than exceptUserID has email.
 func (db *DB) EmailInUse(ctx context.Context, email string, exceptUserID int64) (bool, error) {
-	return exists(ctx, db.r, `SELECT 1 FROM users WHERE email = ? AND id != ? LIMIT 1`, email, exceptUserID)
+	return exists(ctx, db.rd, `SELECT 1 FROM users WHERE email = ? AND id != ? LIMIT 1`, email, exceptUserID)
 }
 
 // UsernameInUse reports whether a user other than exceptUserID has username.
 func (db *DB) UsernameInUse(ctx context.Context, username string, exceptUserID int64) (bool, error) {
-	return exists(ctx, db.r, `SELECT 1 FROM users WHERE username = ? AND id != ? LIMIT 1`, username, exceptUserID)
+	return exists(ctx, db.rd, `SELECT 1 FROM users WHERE username = ? AND id != ? LIMIT 1`, username, exceptUserID)
 }
 
 func exists(ctx context.Context, q queryer, query string, args ...any) (bool, error) {
