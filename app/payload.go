@@ -208,19 +208,12 @@ func (s *Server) mintSession(r *http.Request, u *User) (*authPayload, error) {
 	return s.payload(r, u, sess, key, now)
 }
 
-// payload builds the auth payload for an existing session. The counts use
-// liveSessions (exact last-seen times, CONTRACT 3.6), not a SQL count on
-// the possibly stale stored last_seen_at.
+// payload builds the auth payload for an existing session, counting the
+// user's other live sessions with exact last-seen times (CONTRACT 3.6).
 func (s *Server) payload(r *http.Request, u *User, sess *Session, key string, lastSeen time.Time) (*authPayload, error) {
-	live, err := s.liveSessions(r.Context(), u.ID)
+	n, err := s.countOtherLive(r.Context(), u.ID, sess.ID)
 	if err != nil {
 		return nil, err
-	}
-	n := 0
-	for _, other := range live {
-		if other.ID != sess.ID {
-			n++
-		}
 	}
 	return &authPayload{Token: key, Session: sessionView(sess, lastSeen), MultiDevice: n > 0,
 		OtherSessionsCount: n, User: userView(u, r)}, nil

@@ -87,6 +87,8 @@ type Server struct {
 	loginAccount, loginIP, emailRequests *throttle.Limiter
 
 	handler http.Handler
+
+	hdrNoStore []string // shared, never mutated: "Cache-Control: no-store"
 }
 
 // DefaultConfig returns the compiled-in defaults.
@@ -153,6 +155,7 @@ func New(ctx context.Context, store Store, cfg Config, o Options) (*Server, erro
 		return nil, err
 	}
 	s.ipKey = key
+	s.hdrNoStore = []string{"no-store"}
 	s.handler = s.routes()
 	return s, nil
 }

@@ -208,6 +208,37 @@ func (s *Server) liveSessions(ctx context.Context, userID int64) ([]*Session, er
 	return live, nil
 }
 
+// countOtherLive counts the user's live sessions other than excludeID
+// without reading them all (a login flood may leave thousands). Sessions
+// with an unflushed touch are judged on their exact last-seen time (read
+// from the toucher, their revocation and age from the database); all
+// others are counted in SQL on the stored time, which is then exact.
+func (s *Server) countOtherLive(ctx context.Context, userID, excludeID int64) (int, error) {
+	idle, created := s.cfg.Timeouts.Cutoffs(s.now())
+	pending := s.touch.pendingFor(userID)
+	exclude := []int64{excludeID}
+	ids := make([]int64, 0, len(pending))
+	for id := range pending {
+		exclude = append(exclude, id)
+		ids = append(ids, id)
+	}
+	n, err := s.store.CountSessions(ctx, userID, exclude, idle, created)
+	if err != nil || len(ids) == 0 {
+		return n, err
+	}
+	rows, err := s.store.SessionsByIDs(ctx, userID, ids)
+	if err != nil {
+		return 0, err
+	}
+	for _, sess := range rows {
+		seen := pending[sess.ID]
+		if sess.ID != excludeID && sess.RevokedAt == nil && sess.CreatedAt.After(created) && seen.After(idle) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 type sessionRowJSON struct {
 	ID           int64  `json:"id"`
 	DeviceLabel  string `json:"device_label"`
@@ -311,6 +342,6 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ httprout
 	if a.entry.hdrSessionID != nil {
 		h["X-Auth-Session-Id"] = a.entry.hdrSessionID
 	}
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = s.hdrNoStore
 	w.WriteHeader(http.StatusOK)
 }

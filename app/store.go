@@ -70,8 +70,11 @@ type SessionStore interface {
 	// first.
 	ListSessions(ctx context.Context, userID int64, idleAfter, createdAfter time.Time) ([]*Session, error)
 	// CountSessions counts what ListSessions would return, minus the
-	// session excludeID.
-	CountSessions(ctx context.Context, userID, excludeID int64, idleAfter, createdAfter time.Time) (int, error)
+	// sessions in exclude.
+	CountSessions(ctx context.Context, userID int64, exclude []int64, idleAfter, createdAfter time.Time) (int, error)
+	// SessionsByIDs returns those of the given sessions that belong to the
+	// user, revoked or not.
+	SessionsByIDs(ctx context.Context, userID int64, ids []int64) ([]*Session, error)
 	// CountActiveSessions counts every user's live sessions.
 	CountActiveSessions(ctx context.Context, idleAfter, createdAfter time.Time) (int, error)
 	// RevokeSession revokes the user's session id (idempotent) and returns

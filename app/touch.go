@@ -47,6 +47,23 @@ func (t *toucher) seen(sessionID int64) (time.Time, bool) {
 	return time.UnixMicro(e.lastSeen.Load()).UTC(), true
 }
 
+// pendingFor returns the unflushed last-seen times of a user's sessions.
+func (t *toucher) pendingFor(userID int64) map[int64]time.Time {
+	out := map[int64]time.Time{}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, m := range []map[int64]*authEntry{t.inflight, t.pending} {
+		for id, e := range m {
+			if e.session.UserID == userID {
+				if ts := time.UnixMicro(e.lastSeen.Load()).UTC(); ts.After(out[id]) {
+					out[id] = ts
+				}
+			}
+		}
+	}
+	return out
+}
+
 // flush persists the pending times. On failure they are queued again.
 func (t *toucher) flush(ctx context.Context, store SessionStore) error {
 	t.flushMu.Lock()

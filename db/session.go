@@ -79,13 +79,23 @@ func (db *DB) ListSessions(ctx context.Context, userID int64, idleAfter, created
 	return out, translate(rows.Err())
 }
 
-// CountSessions counts the user's live sessions other than excludeID.
-func (db *DB) CountSessions(ctx context.Context, userID, excludeID int64, idleAfter, createdAfter time.Time) (int, error) {
+// CountSessions counts the user's live sessions other than those in
+// exclude.
+func (db *DB) CountSessions(ctx context.Context, userID int64, exclude []int64, idleAfter, createdAfter time.Time) (int, error) {
 	var n int
-	err := db.rd.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND id != ?
-		AND revoked_at IS NULL AND last_seen_at > ? AND created_at > ?`,
-		userID, excludeID, micros(idleAfter), micros(createdAfter)).Scan(&n)
-	return n, translate(err)
+	q := `SELECT count(*) FROM sessions WHERE user_id = ? AND revoked_at IS NULL
+		AND last_seen_at > ? AND created_at > ?`
+	args := []any{userID, micros(idleAfter), micros(createdAfter)}
+	if len(exclude) > 0 {
+		q += ` AND id NOT IN (` + placeholders(len(exclude)) + `)`
+		for _, id := range exclude {
+			args = append(args, id)
+		}
+	}
+	if len(exclude) <= 1 { // the common shape: worth a prepared statement
+		return n, translate(db.rd.QueryRowContext(ctx, q, args...).Scan(&n))
+	}
+	return n, translate(db.r.QueryRowContext(ctx, q, args...).Scan(&n))
 }
 
 // RevokeSession revokes one of the user's sessions (idempotent) and returns
@@ -217,4 +227,30 @@ func (db *DB) CountActiveSessions(ctx context.Context, idleAfter, createdAfter t
 	err := db.rd.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE revoked_at IS NULL
 		AND last_seen_at > ? AND created_at > ?`, micros(idleAfter), micros(createdAfter)).Scan(&n)
 	return n, translate(err)
+}
+
+// SessionsByIDs returns the user's sessions among ids.
+func (db *DB) SessionsByIDs(ctx context.Context, userID int64, ids []int64) ([]*app.Session, error) {
+	out := []*app.Session{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{userID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.user_id = ? AND s.id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, translate(rows.Err())
 }

@@ -58,7 +58,7 @@ func TestSessionStore(t *testing.T) {
 	if list, _ := store.ListSessions(ctx, alice.ID, t0.Add(-time.Second), t0); len(list) != 0 {
 		t.Fatalf("strict created bound: %v", list)
 	}
-	if n, _ := store.CountSessions(ctx, alice.ID, a1.ID, t0.Add(-time.Second), t0.Add(-time.Second)); n != 1 {
+	if n, _ := store.CountSessions(ctx, alice.ID, []int64{a1.ID}, t0.Add(-time.Second), t0.Add(-time.Second)); n != 1 {
 		t.Fatalf("count %d", n)
 	}
 	// Touch never moves last_seen_at backwards.
