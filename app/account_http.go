@@ -66,6 +66,16 @@ func (s *Server) emailBudgetLeft(email string) error {
 	return nil
 }
 
+// writeDelivery answers a request that mailed a code: {"message",
+// "delivery_fallback"} plus the given key/value pairs.
+func writeDelivery(w http.ResponseWriter, status int, res mail.Result, kv ...string) {
+	body := map[string]any{"message": res.Message, "delivery_fallback": res.Fallback}
+	for i := 0; i+1 < len(kv); i += 2 {
+		body[kv[i]] = kv[i+1]
+	}
+	writeJSON(w, status, body)
+}
+
 // checkEmailBudget throttles code requests per address: it answers 429 when
 // the budget is used up, else it spends one request of it. The request that
 // uses the last unit of the budget is still served (Limiter.Add reports
@@ -92,8 +102,7 @@ func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	s.emailRequests.Add(emailBudgetKey(u.Email))
-	writeJSON(w, http.StatusOK, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback,
-		"masked_email": maskEmail(u.Email)})
+	writeDelivery(w, http.StatusOK, res, "masked_email", maskEmail(u.Email))
 	return nil
 }
 

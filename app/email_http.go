@@ -64,7 +64,7 @@ func (s *Server) handleChangeEmail(w http.ResponseWriter, r *http.Request, _ htt
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback, "email": newEmail})
+	writeDelivery(w, http.StatusOK, res, "email", newEmail)
 	return nil
 }
 

@@ -41,7 +41,7 @@ func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request, _ h
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback, "email": email})
+	writeDelivery(w, http.StatusOK, res, "email", email)
 	return nil
 }
 

@@ -146,7 +146,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 		}
 	}
 	res := s.send(r, mail.Registration, email, plain)
-	writeJSON(w, http.StatusCreated, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback, "email": email})
+	writeDelivery(w, http.StatusCreated, res, "email", email)
 	return nil
 }
 
@@ -241,7 +241,7 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": res.Message, "delivery_fallback": res.Fallback})
+	writeDelivery(w, http.StatusOK, res)
 	return nil
 }
 

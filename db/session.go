@@ -12,6 +12,24 @@ import (
 const sessionColumns = `s.id, s.user_id, s.key_hash, s.device_label, s.user_agent, s.ip_hash,
 	s.created_at, s.last_seen_at, s.revoked_at`
 
+// collect scans every row of a query with scan; an empty result is an
+// empty, non-nil slice.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner, ...any) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, translate(rows.Err())
+}
+
 func scanSession(row scanner, extra ...any) (*app.Session, error) {
 	s := &app.Session{}
 	var created, seen int64
@@ -64,19 +82,7 @@ func (db *DB) ListSessions(ctx context.Context, userID int64, idleAfter, created
 	rows, err := db.rd.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND s.created_at > ?
 		ORDER BY s.last_seen_at DESC, s.id DESC`, userID, micros(idleAfter), micros(createdAfter))
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	out := []*app.Session{}
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, translate(rows.Err())
+	return collect(rows, err, scanSession)
 }
 
 // CountSessions counts the user's live sessions other than those in
@@ -241,16 +247,5 @@ func (db *DB) SessionsByIDs(ctx context.Context, userID int64, ids []int64) ([]*
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = ? AND s.id IN (`+placeholders(len(ids))+`)`, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, translate(rows.Err())
+	return collect(rows, err, scanSession)
 }

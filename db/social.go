@@ -23,19 +23,7 @@ func scanSocial(row scanner) (*app.SocialAccount, error) {
 func (db *DB) SocialAccountsByUser(ctx context.Context, userID int64) ([]*app.SocialAccount, error) {
 	rows, err := db.rd.QueryContext(ctx, `SELECT `+socialColumns+` FROM social_accounts
 		WHERE user_id = ? ORDER BY id`, userID)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	out := []*app.SocialAccount{}
-	for rows.Next() {
-		a, err := scanSocial(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, translate(rows.Err())
+	return collect(rows, err, func(row scanner, _ ...any) (*app.SocialAccount, error) { return scanSocial(row) })
 }
 
 // SocialAccountByUID finds the link of a provider identity. ENOTFOUND.

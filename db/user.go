@@ -95,19 +95,7 @@ func (db *DB) UserByAPIKeyHash(ctx context.Context, keyHash string) (*app.User, 
 // ListUsers returns every user ordered by id.
 func (db *DB) ListUsers(ctx context.Context) ([]*app.User, error) {
 	rows, err := db.rd.QueryContext(ctx, `SELECT `+userColumns+userFrom+`ORDER BY u.id`)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*app.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, translate(rows.Err())
+	return collect(rows, err, scanUser)
 }
 
 // UpdateUser writes every field of u except the password and the active
