@@ -143,6 +143,7 @@ GOV=$(go env GOVERSION)
 KERNEL=$(uname -r)
 WRKV=$( (wrk --version 2>&1 || true) | head -1 | awk '{print $1, $2}')
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BINVER=$("$BIN" version 2>/dev/null | head -1 || echo unknown)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 log "machine: $NPROC x $CPU_MODEL, $((MEM_KB / 1024)) MiB, $GOV, load $LOAD_START"
@@ -293,6 +294,7 @@ cat >"$META" <<EOF
   "started": "$STARTED",
   "finished": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "commit": "$COMMIT",
+  "binary_version": "$BINVER",
   "nproc": $NPROC,
   "cpu_model": "$CPU_MODEL",
   "mem_total_kb": $MEM_KB,

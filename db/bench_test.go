@@ -13,7 +13,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,7 +20,6 @@ import (
 	"time"
 
 	"notechondria-auth/app"
-	"notechondria-auth/app/password"
 )
 
 // benchKey is the deterministic session key number i.
@@ -294,123 +292,51 @@ func BenchmarkStatementCost(b *testing.B) {
 	})
 }
 
-// preparedStore is the store with SessionByKeyHash run through a statement
-// prepared once: what BenchmarkVerifyCacheMissStore/prepared measures is
-// the end-to-end gain the fix in db/session.go would bring to scenario (b).
-type preparedStore struct {
-	*DB
-	byKey, list *sql.Stmt
-}
-
-func (p *preparedStore) ListSessions(ctx context.Context, userID int64, idleAfter, createdAfter time.Time) ([]*app.Session, error) {
-	rows, err := p.list.QueryContext(ctx, userID, micros(idleAfter), micros(createdAfter))
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	out := []*app.Session{}
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, err
+// BenchmarkStat4 is the store's cache-miss lookup (scenario b) and session
+// list (scenario d) on a database without statistics, as the product leaves
+// it, and after ANALYZE. modernc's SQLite is built with SQLITE_ENABLE_STAT4;
+// with sqlite_stat4 rows present the planner marks parameters on indexed
+// columns as plan-dependent, so every new binding expires the prepared
+// statement and sqlite3_step re-prepares it (sqlite3Reprepare: half of the
+// server's CPU in scenario b). Keep ANALYZE (and PRAGMA optimize, which may
+// run it) away from the database, or drop sqlite_stat4 afterwards.
+func BenchmarkStat4(b *testing.B) {
+	for _, analyzed := range []bool{false, true} {
+		name := "no-stat"
+		if analyzed {
+			name = "analyzed"
 		}
-		out = append(out, s)
-	}
-	return out, translate(rows.Err())
-}
-
-func (p *preparedStore) SessionByKeyHash(ctx context.Context, keyHash string) (*app.Session, *app.User, error) {
-	s := &app.Session{}
-	var created, seen int64
-	var revoked sql.NullInt64
-	u, err := scanUser(p.byKey.QueryRowContext(ctx, keyHash), &s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel,
-		&s.UserAgent, &s.IPHash, &created, &seen, &revoked)
-	if err != nil {
-		return nil, nil, err
-	}
-	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMicros(created), fromMicros(seen), fromNullMicros(revoked)
-	return s, u, nil
-}
-
-// preparedStores returns the store as it is and with the two hot reads
-// prepared once.
-func preparedStores(b *testing.B, d *DB) []namedStore {
-	ctx := context.Background()
-	byKey, err := d.r.PrepareContext(ctx, benchByKeySQL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	list, err := d.r.PrepareContext(ctx, benchListSQL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { byKey.Close(); list.Close() })
-	return []namedStore{{"adhoc", d}, {"prepared", &preparedStore{DB: d, byKey: byKey, list: list}}}
-}
-
-type namedStore struct {
-	name  string
-	store app.Store
-}
-
-func benchServer(b *testing.B, store app.Store, cacheSize int) *app.Server {
-	cfg := app.DefaultConfig()
-	cfg.CacheSize, cfg.SweepInterval = cacheSize, 0
-	srv, err := app.New(context.Background(), store, cfg, app.Options{Hasher: password.New(1,
-		password.WithParams(password.Params{Time: 1, MemoryKiB: 64, Threads: 1}))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return srv
-}
-
-// BenchmarkSessionListStore is scenario (d) end to end (GET auth/sessions/
-// for a user with 10 sessions, 64 concurrent callers) on the store as it is
-// and with ListSessions prepared once.
-func BenchmarkSessionListStore(b *testing.B) {
-	d := seedBench(b, 1000, 10_000, 10_000)
-	for _, tc := range preparedStores(b, d) {
-		b.Run(tc.name, func(b *testing.B) {
-			srv := benchServer(b, tc.store, 10000)
-			b.SetParallelism(32)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					req := httptest.NewRequest("GET", "/api/v1/auth/sessions/", nil)
-					req.Header.Set("Authorization", "Token "+benchKey(0))
-					rec := httptest.NewRecorder()
-					srv.ServeHTTP(rec, req)
-					if rec.Code != 200 {
-						b.Errorf("sessions: %d %s", rec.Code, rec.Body.String())
-						return
+		b.Run(name, func(b *testing.B) {
+			d := seedBench(b, 1000, 10_000, 10_000)
+			ctx := context.Background()
+			if analyzed {
+				if _, err := d.w.ExecContext(ctx, `ANALYZE`); err != nil {
+					b.Fatal(err)
+				}
+				path := d.Path()
+				d.Close()
+				var err error
+				if d, err = Open(ctx, path, Options{}); err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { d.Close() })
+			}
+			now := time.Now()
+			b.Run("SessionByKeyHash", func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					if _, _, err := d.SessionByKeyHash(ctx, app.HashHex(benchKey(i%1000))); err != nil {
+						b.Fatal(err)
 					}
+					i++
 				}
 			})
-		})
-	}
-}
-
-// BenchmarkVerifyCacheMissStore is scenario (b) end to end (GET
-// auth/verify/ through Server.ServeHTTP, --cache-size 0, 64 concurrent
-// callers) on the store as it is ("adhoc") and with the one statement
-// prepared ("prepared").
-func BenchmarkVerifyCacheMissStore(b *testing.B) {
-	d := seedBench(b, 1000, 10_000, 10_000)
-	for _, tc := range preparedStores(b, d) {
-		b.Run(tc.name, func(b *testing.B) {
-			srv := benchServer(b, tc.store, 0)
-			b.SetParallelism(32)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
+			b.Run("ListSessions10", func(b *testing.B) {
 				i := 0
-				for pb.Next() {
-					req := httptest.NewRequest("GET", "/api/v1/auth/verify/", nil)
-					req.Header.Set("Authorization", "Token "+benchKey(i%1000))
-					rec := httptest.NewRecorder()
-					srv.ServeHTTP(rec, req)
-					if rec.Code != 200 {
-						b.Errorf("verify: %d %s", rec.Code, rec.Body.String())
-						return
+				for b.Loop() {
+					list, err := d.ListSessions(ctx, int64(i%1000+1), now.Add(-72*time.Hour), now.Add(-72*time.Hour))
+					if err != nil || len(list) != 10 {
+						b.Fatal(len(list), err)
 					}
 					i++
 				}

@@ -366,8 +366,8 @@ func findScen(scen []*Scenario, name string) *Scenario {
 // scenario's paired reference median as a dashed tick over its bar, and the
 // reference of scenario a as a horizontal line across the chart.
 func chart(scen []*Scenario, meta map[string]any) string {
-	const W, H = 820, 480
-	const left, right, top, bottom = 78, 20, 56, 110
+	const W, H = 820, 496
+	const left, right, top, bottom = 78, 20, 72, 110
 	pw, ph := float64(W-left-right), float64(H-top-bottom)
 	lo, hi := math.Inf(1), 0.0
 	for _, s := range scen {
@@ -395,7 +395,7 @@ func chart(scen []*Scenario, meta map[string]any) string {
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", W, H)
 	title := fmt.Sprintf("notechondria-auth under wrk %v: req/s per scenario (log scale)", meta["wrk_args"])
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>`+"\n", left, html.EscapeString(title))
-	sub := fmt.Sprintf("%v x %v, %v; medians of %v rounds; bars: product, dashed: reference (bare net/http, 20-byte JSON)",
+	sub := fmt.Sprintf("%v x %v, %v; medians of %v rounds; bars: product; reference: bare net/http, 20-byte JSON",
 		meta["nproc"], meta["cpu_model"], meta["go_version"], meta["rounds"])
 	fmt.Fprintf(&b, `<text x="%d" y="40" fill="#555">%s</text>`+"\n", left, html.EscapeString(sub))
 	// Grid: decades and 2x, 5x.
@@ -451,7 +451,7 @@ func chart(scen []*Scenario, meta map[string]any) string {
 	if a := findScen(scen, "a"); a != nil && a.Ref.RPS > 0 {
 		ry := y(a.Ref.RPS)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#d62728" stroke-width="1" opacity="0.6"/>`+"\n", left, W-right, ry, ry)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="start" fill="#d62728">reference (a) %s req/s</text>`+"\n", left+4, ry-14, humanize(a.Ref.RPS))
+		fmt.Fprintf(&b, `<text x="%d" y="56" fill="#d62728">thin line: reference of (a), %s req/s; dashed per bar: reference of that scenario</text>`+"\n", left, humanize(a.Ref.RPS))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555" font-size="11">%s</text>`+"\n", left, H-12,
 		html.EscapeString(fmt.Sprintf("commit %v, %v; ratio = product median / reference median of the same scenario (same wrk command, alternated)", meta["commit"], meta["started"])))

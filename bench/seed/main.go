@@ -155,9 +155,12 @@ func seedDB(args []string) error {
 	if _, err := conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
-		return err
-	}
+	// No ANALYZE: the product never runs it, so a real database has no
+	// sqlite_stat tables. With sqlite_stat4 present (modernc's SQLite is
+	// built with SQLITE_ENABLE_STAT4) every new binding of an indexed
+	// column's parameter expires the prepared statement and sqlite3_step
+	// re-prepares it: measured at half of the server's CPU under scenario
+	// (b), 2.6x fewer requests/s. See BENCHMARKS.md.
 	if *tokens != "" {
 		f, err := os.Create(*tokens)
 		if err != nil {
