@@ -12,7 +12,9 @@ import (
 )
 
 // Auth is the authenticated caller: the user, and the session for a session
-// token (nil for an API key).
+// token (nil for an API key). For session tokens User holds the identity
+// fields only (ID, Username, Email, IsActive); handlers that need the
+// profile read it with Store.UserByID.
 type Auth struct {
 	User    *User
 	Session *Session

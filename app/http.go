@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -76,7 +77,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := statusOf(e.Code)
 	if e.Code == EINTERNAL {
-		s.log.Error().Err(err).Str("req_id", requestID(r)).Str("path", r.URL.Path).Msg("internal error")
+		if errors.Is(err, context.Canceled) || r.Context().Err() != nil {
+			// The client hung up; nothing went wrong here.
+			s.log.Debug().Err(err).Str("req_id", requestID(r)).Str("path", r.URL.Path).Msg("request cancelled by the client")
+		} else {
+			s.log.Error().Err(err).Str("req_id", requestID(r)).Str("path", r.URL.Path).Msg("internal error")
+		}
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Token")

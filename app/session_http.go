@@ -171,7 +171,11 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, _ httproute
 	} else if err != nil {
 		return err
 	}
-	p, err := s.payload(r, a.User, a.Session, key, time.UnixMicro(a.entry.lastSeen.Load()))
+	u, err := s.store.UserByID(r.Context(), a.User.ID)
+	if err != nil {
+		return err
+	}
+	p, err := s.payload(r, u, a.Session, key, time.UnixMicro(a.entry.lastSeen.Load()))
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,9 @@ type UserStore interface {
 type SessionStore interface {
 	// CreateSession inserts s and sets s.ID.
 	CreateSession(ctx context.Context, s *Session) error
-	// SessionByKeyHash returns a session and its user. ENOTFOUND.
+	// SessionByKeyHash returns a session and its user's identity (ID,
+	// Username, Email, IsActive, Disabled; the rest of the profile comes
+	// from UserByID). ENOTFOUND.
 	SessionByKeyHash(ctx context.Context, keyHash string) (*Session, *User, error)
 	// ListSessions returns the user's non-revoked sessions with
 	// last_seen_at > idleAfter and created_at > createdAfter, newest seen

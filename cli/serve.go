@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"notechondria-auth/app"
@@ -35,6 +37,16 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if clamped := app.ClampTouchInterval(cfg.TouchInterval, cfg.Timeouts.Idle); clamped != cfg.TouchInterval {
 		log.Warn().Dur("requested", cfg.TouchInterval).Dur("used", clamped).Msg("touch interval clamped to a tenth of the idle timeout")
+	}
+	if env.Getenv("GOMEMLIMIT") == "" {
+		hashes := cfg.HashConcurrency
+		if hashes <= 0 {
+			hashes = runtime.GOMAXPROCS(0)
+		}
+		if limit, _ := s.memoryLimitBytes(hashes); limit > 0 {
+			debug.SetMemoryLimit(limit)
+			log.Debug().Int64("bytes", limit).Msg("GC memory limit set")
+		}
 	}
 	notify := sysd.FromEnv(env.Getenv)
 	start := time.Now()

@@ -31,6 +31,7 @@ type settings struct {
 	maxBody                       int
 	loginAccount, loginIP, emails string
 	codeAttempts, hashConcurrency int
+	memoryLimit                   string
 
 	smtpHost, smtpUser, smtpPassword, smtpFrom, verifyURL string
 	smtpPort, codeTTLHours                                int
@@ -64,7 +65,8 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.loginIP, "login-failures-per-ip", "NTC_LOGIN_FAILURES_PER_IP", "50/15m", "failed sign-ins allowed per client IP, as `N/DURATION`")
 	fs.str(&s.emails, "email-requests-per-address", "NTC_EMAIL_REQUESTS_PER_ADDRESS", "5/1h", "code mails (register, resend, reset, identity, change email) per address, as `N/DURATION`")
 	fs.integer(&s.codeAttempts, "code-max-attempts", "NTC_CODE_MAX_ATTEMPTS", d.CodeMaxAttempts, "wrong tries after which a 6-digit code dies")
-	fs.integer(&s.hashConcurrency, "hash-concurrency", "NTC_HASH_CONCURRENCY", 0, "password hashes computed at once (0: one per CPU)")
+	fs.integer(&s.hashConcurrency, "hash-concurrency", "NTC_HASH_CONCURRENCY", 0, "password hashes computed at once (0: one per CPU of GOMAXPROCS)")
+	fs.str(&s.memoryLimit, "memory-limit", "NTC_MEMORY_LIMIT", "auto", "soft heap limit for the Go GC, e.g. 128MiB; auto: 48 MiB + 24 MiB per concurrent hash; off: none; GOMEMLIMIT, when set, wins")
 
 	fs.str(&s.smtpHost, "smtp-host", "SMTP_HOST", "", "SMTP server; empty logs each message instead of sending it (development)")
 	fs.integer(&s.smtpPort, "smtp-port", "SMTP_PORT", mail.DefaultPort, "SMTP port")
@@ -148,6 +150,9 @@ func (s *settings) appConfig() (app.Config, error) {
 	c.GitHub = oauth.GitHubConfig{ClientID: s.githubID, ClientSecret: s.githubSecret, RedirectURI: s.githubRedirect,
 		AuthURL: s.githubAuthURL, TokenURL: s.githubTokenURL, APIURL: s.githubAPI}
 	c.SeparateMetrics = s.metricsAddr != ""
+	if _, err := s.memoryLimitBytes(1); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -201,4 +206,31 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 		return zerolog.Nop(), fmt.Errorf("--log-format: %q is not json or console", format)
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// memoryLimit resolves --memory-limit to bytes (0: no limit). Each argon2id
+// hash allocates 19 MiB; without a limit the GC lets a login flood's garbage
+// pile up to about twice the live heap.
+func (s *settings) memoryLimitBytes(hashConcurrency int) (int64, error) {
+	v := strings.TrimSpace(strings.ToLower(s.memoryLimit))
+	switch v {
+	case "off", "0", "":
+		return 0, nil
+	case "auto":
+		return int64(48+24*hashConcurrency) << 20, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"b", 1}}
+	for _, u := range units {
+		if strings.HasSuffix(v, u.suffix) {
+			n, err := strconv.ParseInt(strings.TrimSuffix(v, u.suffix), 10, 64)
+			if err != nil || n <= 0 {
+				break
+			}
+			return n * u.mult, nil
+		}
+	}
+	return 0, fmt.Errorf("--memory-limit %q: want auto, off, or a size like 128MiB", s.memoryLimit)
 }

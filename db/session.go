@@ -59,20 +59,22 @@ func insertSession(ctx context.Context, tx queryer, s *app.Session) error {
 	return err
 }
 
-// SessionByKeyHash returns a session and its user with one indexed query.
-// ENOTFOUND.
+// SessionByKeyHash returns a session and the identity of its user with one
+// indexed query. Only the user's ID, Username, Email, IsActive and Disabled
+// are filled: this is the cache-miss path of every token check, and each
+// column scanned costs (UserByID reads the whole profile). ENOTFOUND.
 func (db *DB) SessionByKeyHash(ctx context.Context, keyHash string) (*app.Session, *app.User, error) {
-	row := db.rd.QueryRowContext(ctx, `SELECT `+userColumns+`, `+sessionColumns+
-		` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN api_keys k ON k.user_id = u.id
-		WHERE s.key_hash = ?`, keyHash)
-	s := &app.Session{}
+	row := db.rd.QueryRowContext(ctx, `SELECT u.id, u.username, u.email, u.is_active, u.disabled,
+		s.id, s.key_hash, s.device_label, s.created_at, s.last_seen_at, s.revoked_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.key_hash = ?`, keyHash)
+	u, s := &app.User{}, &app.Session{}
 	var created, seen int64
 	var revoked sql.NullInt64
-	u, err := scanUser(row, &s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel, &s.UserAgent, &s.IPHash,
-		&created, &seen, &revoked)
-	if err != nil {
-		return nil, nil, err
+	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.IsActive, &u.Disabled,
+		&s.ID, &s.KeyHash, &s.DeviceLabel, &created, &seen, &revoked); err != nil {
+		return nil, nil, translate(err)
 	}
+	s.UserID = u.ID
 	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMicros(created), fromMicros(seen), fromNullMicros(revoked)
 	return s, u, nil
 }

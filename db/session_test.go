@@ -43,7 +43,7 @@ func TestSessionStore(t *testing.T) {
 	// Round trip, microseconds exact.
 	s, u, err := store.SessionByKeyHash(ctx, app.HashHex("a2"))
 	if err != nil || s.ID != a2.ID || u.ID != alice.ID || !s.CreatedAt.Equal(t0) || !s.LastSeenAt.Equal(t0.Add(time.Hour)) ||
-		s.RevokedAt != nil || s.DeviceLabel != "Mac" || s.UserAgent != "ua" {
+		s.RevokedAt != nil || s.DeviceLabel != "Mac" || u.Username != "alice" || !u.IsActive {
 		t.Fatalf("SessionByKeyHash: %+v %v %v", s, u, err)
 	}
 	// List: strict bounds, newest seen first.
