@@ -530,10 +530,15 @@ func TestSecurity_KeysAndIPsHashedAtRest(t *testing.T) {
 	if _, _, err := e.store.SessionByKeyHash(bg, key); app.ErrorCode(err) != app.ENOTFOUND {
 		t.Fatalf("session found by its plaintext key: %v", err)
 	}
-	s, _, err := e.store.SessionByKeyHash(bg, app.HashHex(key))
+	found, _, err := e.store.SessionByKeyHash(bg, app.HashHex(key))
 	if err != nil {
 		t.Fatal(err)
 	}
+	full, err := e.store.SessionsByIDs(bg, found.UserID, []int64{found.ID})
+	if err != nil || len(full) != 1 {
+		t.Fatalf("SessionsByIDs: %v %v", full, err)
+	}
+	s := full[0]
 	sum := sha256.Sum256([]byte("203.0.113.9"))
 	if s.IPHash == "" || s.IPHash == hex.EncodeToString(sum[:]) {
 		t.Fatalf("ip hash %q is the plain SHA-256 of the address", s.IPHash)
