@@ -153,7 +153,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 	if err != nil {
 		return err
 	}
-	s.cache.drop(credSession, revoked...)
+	s.revoked(u.ID, revoked...)
 	p, err := s.mintSession(r, u)
 	if err != nil {
 		return err

@@ -83,7 +83,7 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request, a *A
 	default:
 		return err
 	}
-	s.cache.drop(credSession, revoked...)
+	s.revoked(a.User.ID, revoked...)
 	s.cache.dropUser(a.User.ID)
 	writeJSON(w, http.StatusOK, map[string]string{"message": "Email updated.", "email": newEmail})
 	return nil

@@ -71,7 +71,7 @@ func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Reque
 	} else if err != nil {
 		return err
 	}
-	s.cache.drop(credSession, revoked...)
+	s.revoked(u.ID, revoked...)
 	s.cache.dropUser(u.ID)
 	writeJSON(w, http.StatusOK, map[string]string{"message": msgResetDone})
 	return nil

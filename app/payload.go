@@ -205,6 +205,7 @@ func (s *Server) mintSession(r *http.Request, u *User) (*authPayload, error) {
 	if err := s.store.CreateSession(r.Context(), sess); err != nil {
 		return nil, err
 	}
+	s.lists.forgetUser(u.ID)
 	return s.payload(r, u, sess, key, now)
 }
 

@@ -83,6 +83,7 @@ type Server struct {
 	github  *oauth.GitHub
 	ipKey   []byte
 	metrics *metrics
+	lists   *listCache
 
 	loginAccount, loginIP, emailRequests *throttle.Limiter
 
@@ -139,6 +140,7 @@ func New(ctx context.Context, store Store, cfg Config, o Options) (*Server, erro
 		mailer:  o.Mailer,
 		mailLog: mail.NewLog(o.Logger),
 		metrics: newMetrics(),
+		lists:   newListCache(cfg.CacheSize),
 
 		loginAccount:  throttle.New(cfg.LoginFailuresPerAccount.Limit, cfg.LoginFailuresPerAccount.Window, o.Now),
 		loginIP:       throttle.New(cfg.LoginFailuresPerIP.Limit, cfg.LoginFailuresPerIP.Window, o.Now),
@@ -180,7 +182,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // the count.
 func (s *Server) WipeSessions(ctx context.Context) (int, error) {
 	n, err := s.store.RevokeAllSessions(ctx, s.now())
-	s.cache.purge()
+	s.purgeCaches()
 	return n, err
 }
 
@@ -212,7 +214,7 @@ func (s *Server) Run(ctx context.Context) {
 		case <-epoch.C:
 			if v, err := s.store.CacheEpoch(ctx); err == nil && v != lastEpoch {
 				lastEpoch = v
-				s.cache.purge()
+				s.purgeCaches()
 				s.log.Info().Int64("epoch", v).Msg("token cache dropped: database changed by another process")
 			}
 		case <-sweep:

@@ -139,7 +139,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, _ httprout
 		if _, err := s.store.RevokeSession(r.Context(), a.User.ID, a.Session.ID, s.now()); err != nil {
 			return err
 		}
-		s.cache.drop(credSession, a.Session.KeyHash)
+		s.revoked(a.User.ID, a.Session.KeyHash)
 	}
 	noContent(w)
 	return nil
@@ -197,15 +197,16 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, _ httproute
 // last_seen_at > now - idle.
 func (s *Server) liveSessions(ctx context.Context, userID int64) ([]*Session, error) {
 	idle, created := s.cfg.Timeouts.Cutoffs(s.now())
-	list, err := s.store.ListSessions(ctx, userID, created, created)
+	list, err := s.userSessions(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	live := list[:0]
-	for _, sess := range list {
-		sess.LastSeenAt = s.sessionLastSeen(sess)
-		if sess.LastSeenAt.After(idle) {
-			live = append(live, sess)
+	live := make([]*Session, 0, len(list))
+	for _, shared := range list {
+		sess := *shared // the list may be cached: never change it
+		sess.LastSeenAt = s.sessionLastSeen(&sess)
+		if sess.LastSeenAt.After(idle) && sess.CreatedAt.After(created) {
+			live = append(live, &sess)
 		}
 	}
 	sort.SliceStable(live, func(i, j int) bool { return live[i].LastSeenAt.After(live[j].LastSeenAt) })
@@ -304,7 +305,7 @@ func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request, p h
 	} else if err != nil {
 		return err
 	}
-	s.cache.drop(credSession, hash)
+	s.revoked(a.User.ID, hash)
 	noContent(w)
 	return nil
 }
@@ -321,7 +322,7 @@ func (s *Server) handleSessionRevokeOthers(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	s.cache.drop(credSession, hashes...)
+	s.revoked(a.User.ID, hashes...)
 	writeJSON(w, http.StatusOK, map[string]int{"revoked": len(hashes)})
 	return nil
 }

@@ -31,6 +31,8 @@ func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
 	if err := s.touch.flush(ctx, s.store); err != nil {
 		s.log.Error().Err(err).Msg("touch flush before sweep failed: idle sessions kept this round")
 		idle = time.Time{}
+	} else {
+		s.touch.prune(idle)
 	}
 	for ctx.Err() == nil {
 		n, err := s.store.SweepSessions(ctx, idle, created, batch)

@@ -20,11 +20,17 @@ type toucher struct {
 	// (a cache miss or the session list in that window would otherwise
 	// read an older last-seen from the database).
 	inflight map[int64]*authEntry
+	// known holds the last flushed time of every session touched since it
+	// was last pruned: cached session lists carry the stored time of when
+	// they were read, and overlay these newer ones.
+	known map[int64]int64
 
 	batches, rows uint64 // guarded by mu
 }
 
-func newToucher() *toucher { return &toucher{pending: map[int64]*authEntry{}} }
+func newToucher() *toucher {
+	return &toucher{pending: map[int64]*authEntry{}, known: map[int64]int64{}}
+}
 
 // mark queues e; callers mark an entry only when its dirty flag flips.
 func (t *toucher) mark(e *authEntry) {
@@ -40,11 +46,29 @@ func (t *toucher) seen(sessionID int64) (time.Time, bool) {
 	if !ok {
 		e, ok = t.inflight[sessionID]
 	}
+	known, isKnown := t.known[sessionID]
 	t.mu.Unlock()
-	if !ok {
+	if ok {
+		if v := e.lastSeen.Load(); v > known {
+			known = v
+		}
+	} else if !isKnown {
 		return time.Time{}, false
 	}
-	return time.UnixMicro(e.lastSeen.Load()).UTC(), true
+	return time.UnixMicro(known).UTC(), true
+}
+
+// prune forgets flushed times older than before (sessions idle past the
+// timeout are dead; their rows say so).
+func (t *toucher) prune(before time.Time) {
+	cut := before.UnixMicro()
+	t.mu.Lock()
+	for id, v := range t.known {
+		if v < cut {
+			delete(t.known, id)
+		}
+	}
+	t.mu.Unlock()
 }
 
 // pendingFor returns the unflushed last-seen times of a user's sessions.
@@ -94,6 +118,11 @@ func (t *toucher) flush(ctx context.Context, store SessionStore) error {
 			}
 		}
 	} else {
+		for id, ts := range seen {
+			if v := ts.UnixMicro(); v > t.known[id] {
+				t.known[id] = v
+			}
+		}
 		t.batches++
 		t.rows += uint64(len(seen))
 	}
