@@ -29,7 +29,7 @@ func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
 	idle := now.Add(-s.cfg.Timeouts.Idle - max(s.cfg.TouchInterval, sweepGrace))
 	created := now.Add(-s.cfg.Timeouts.Absolute)
 	if err := s.touch.flush(ctx, s.store); err != nil {
-		s.log.Error().Err(err).Msg("touch flush before sweep failed: idle sessions kept this round")
+		s.sweepError(ctx, err, "touch flush before sweep failed: idle sessions kept this round")
 		idle = time.Time{}
 	} else {
 		s.touch.prune(idle)
@@ -37,7 +37,7 @@ func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
 	for ctx.Err() == nil {
 		n, err := s.store.SweepSessions(ctx, idle, created, batch)
 		if err != nil {
-			s.log.Error().Err(err).Msg("sweep sessions failed")
+			s.sweepError(ctx, err, "sweep sessions failed")
 			break
 		}
 		sessions += n
@@ -50,7 +50,7 @@ func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
 	for ctx.Err() == nil {
 		n, err := s.store.SweepCodes(ctx, now, batch)
 		if err != nil {
-			s.log.Error().Err(err).Msg("sweep codes failed")
+			s.sweepError(ctx, err, "sweep codes failed")
 			break
 		}
 		codes += n
@@ -63,4 +63,13 @@ func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
 		s.log.Info().Int("sessions", sessions).Int("codes", codes).Msg("swept expired rows")
 	}
 	return sessions, codes
+}
+
+// sweepError logs a sweeper failure; one caused by shutdown is not an error.
+func (s *Server) sweepError(ctx context.Context, err error, msg string) {
+	if ctx.Err() != nil {
+		s.log.Debug().Err(err).Msg(msg + " (shutting down)")
+		return
+	}
+	s.log.Error().Err(err).Msg(msg)
 }
