@@ -323,6 +323,23 @@
     if (firstInvalid && typeof firstInvalid.focus === 'function') firstInvalid.focus();
   }
 
+  // submitForm wires a form: on submit it clears the message box, checks the
+  // required fields, shows busyText on the submit button while send(values)
+  // runs, and puts any error next to the form.
+  function submitForm(form, box, busyText, send) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      setMessage(box);
+      if (!checkRequired(form, box)) return;
+      var btn = form.querySelector('button[type="submit"]');
+      busy(btn, true, busyText);
+      Promise.resolve()
+        .then(function () { return send(values(form)); })
+        .catch(function (err) { showError(err, box, form); })
+        .then(function () { busy(btn, false); });
+    });
+  }
+
   /** Client-side "required" check so the user gets the same inline errors. */
   function checkRequired(form, box) {
     clearFormErrors(form);
@@ -428,21 +445,13 @@
   function bindSignIn() {
     var form = $('signin-form');
     var box = $('signin-message');
-    form.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      setMessage(box);
-      if (!checkRequired(form, box)) return;
-      var v = values(form);
-      var btn = $('signin-submit');
-      busy(btn, true, 'Signing in…');
-      api('POST', 'auth/login/', { body: { identifier: v.identifier, password: v.password } })
+    submitForm(form, box, 'Signing in…', function (v) {
+      return api('POST', 'auth/login/', { body: { identifier: v.identifier, password: v.password } })
         .then(function (r) {
           form.reset();
           setNotice($('app-notice'), null, '');
           onAuthPayload(r.data);
-        })
-        .catch(function (err) { showError(err, box, form); })
-        .then(function () { busy(btn, false); });
+        });
     });
   }
 
@@ -461,24 +470,16 @@
   function bindRegister() {
     var form = $('register-form');
     var box = $('register-message');
-    form.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      setMessage(box);
-      if (!checkRequired(form, box)) return;
-      var v = values(form);
+    submitForm(form, box, 'Creating account…', function (v) {
       var body = { username: v.username, email: v.email, password: v.password };
       if (v.invitation_code) body.invitation_code = v.invitation_code;
-      var btn = form.querySelector('button[type="submit"]');
-      busy(btn, true, 'Creating account…');
-      api('POST', 'auth/register/', { body: body })
+      return api('POST', 'auth/register/', { body: body })
         .then(function (r) {
           var data = r.data || {};
           var email = data.email || v.email;
           form.reset();
           openVerify(email, data);
-        })
-        .catch(function (err) { showError(err, box, form); })
-        .then(function () { busy(btn, false); });
+        });
     });
   }
 
@@ -505,17 +506,9 @@
   function bindVerify() {
     var form = $('verify-form');
     var box = $('verify-message');
-    form.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      setMessage(box);
-      if (!checkRequired(form, box)) return;
-      var v = values(form);
-      var btn = form.querySelector('button[type="submit"]');
-      busy(btn, true, 'Verifying…');
-      api('POST', 'auth/verify-email/', { body: { email: v.email, code: v.code.replace(/\s+/g, '') } })
-        .then(function (r) { form.reset(); onAuthPayload(r.data); })
-        .catch(function (err) { showError(err, box, form); })
-        .then(function () { busy(btn, false); });
+    submitForm(form, box, 'Verifying…', function (v) {
+      return api('POST', 'auth/verify-email/', { body: { email: v.email, code: v.code.replace(/\s+/g, '') } })
+        .then(function (r) { form.reset(); onAuthPayload(r.data); });
     });
     $('verify-resend').addEventListener('click', function () {
       var email = $('verify-email').value.trim();
@@ -539,14 +532,8 @@
     var box = $('forgot-message');
     var resetForm = $('reset-form');
     var resetBox = $('reset-message');
-    form.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      setMessage(box);
-      if (!checkRequired(form, box)) return;
-      var v = values(form);
-      var btn = form.querySelector('button[type="submit"]');
-      busy(btn, true, 'Sending…');
-      api('POST', 'auth/password-reset/', { body: { email: v.email } })
+    submitForm(form, box, 'Sending…', function (v) {
+      return api('POST', 'auth/password-reset/', { body: { email: v.email } })
         .then(function (r) {
           var data = r.data || {};
           resetEmail = data.email || v.email;
@@ -557,27 +544,17 @@
           setNotice($('reset-notice'), data.delivery_fallback ? 'warn' : 'info',
             deliveryText(data, resetEmail, 'If {email} belongs to an account, we sent it a 6-digit code. Enter it with your new password.'));
           $('reset-code').focus();
-        })
-        .catch(function (err) { showError(err, box, form); })
-        .then(function () { busy(btn, false); });
+        });
     });
-    resetForm.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      setMessage(resetBox);
-      if (!checkRequired(resetForm, resetBox)) return;
-      var v = values(resetForm);
-      var btn = resetForm.querySelector('button[type="submit"]');
-      busy(btn, true, 'Saving…');
-      api('POST', 'auth/password-reset/confirm/', { body: { email: resetEmail, code: v.code.replace(/\s+/g, ''), password: v.password } })
+    submitForm(resetForm, resetBox, 'Saving…', function (v) {
+      return api('POST', 'auth/password-reset/confirm/', { body: { email: resetEmail, code: v.code.replace(/\s+/g, ''), password: v.password } })
         .then(function (r) {
           var msg = (r.data && r.data.message) ? humanize(r.data.message) : 'Password updated. You can now sign in.';
           var email = resetEmail;
           resetForgot();
           goSignIn(msg.replace(/log in/i, 'sign in'), 'success', email);
           $('signin-password').focus();
-        })
-        .catch(function (err) { showError(err, resetBox, resetForm); })
-        .then(function () { busy(btn, false); });
+        });
     });
     $('reset-other-email').addEventListener('click', function () {
       resetForgot();
@@ -987,15 +964,9 @@
 
     $('password-have-code').addEventListener('click', function () { openForm(); });
 
-    form.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      setMessage(box);
-      if (!checkRequired(form, box)) return;
-      var v = values(form);
-      var btn = $('password-submit');
+    submitForm(form, box, 'Changing password…', function (v) {
       var epoch = state.epoch;
-      busy(btn, true, 'Changing password…');
-      api('POST', 'auth/change-password/', {
+      return api('POST', 'auth/change-password/', {
         auth: true,
         body: { current_password: v.current_password, new_password: v.new_password, identity_code: v.identity_code.replace(/\s+/g, '') }
       })
@@ -1020,9 +991,7 @@
           setMessage(box, 'success', 'Password changed. All your other devices have been signed out.');
           loadSessions();
           loadSettings();
-        })
-        .catch(function (err) { showError(err, box, form); })
-        .then(function () { busy(btn, false); });
+        });
     });
   }
 
