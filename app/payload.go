@@ -19,20 +19,13 @@ type sessionJSON struct {
 
 // userJSON is the "user" object of the auth payload (CONTRACT 1.2).
 type userJSON struct {
-	ID                   int64           `json:"id"`
-	Email                string          `json:"email"`
-	Username             string          `json:"username"`
-	FirstName            string          `json:"first_name"`
-	LastName             string          `json:"last_name"`
-	DisplayName          string          `json:"display_name"`
-	IsStaff              bool            `json:"is_staff"`
-	IsSuperuser          bool            `json:"is_superuser"`
-	Motto                string          `json:"motto"`
-	SocialLink           string          `json:"social_link"`
-	ImageURL             string          `json:"image_url"`
-	EditorMode           string          `json:"editor_mode"`
-	ThemePreset          string          `json:"theme_preset"`
-	ThemeMode            string          `json:"theme_mode"`
+	ID          int64  `json:"id"`
+	Email       string `json:"email"`
+	Username    string `json:"username"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	DisplayName string `json:"display_name"`
+	profileJSON
 	APIBaseURL           string          `json:"api_base_url"`
 	AppSettings          json.RawMessage `json:"app_settings"`
 	AppSettingsUpdatedAt *string         `json:"app_settings_updated_at"`
@@ -47,6 +40,25 @@ type authPayload struct {
 	User               userJSON    `json:"user"`
 }
 
+// profileJSON is the run of profile fields that the auth payload's user
+// and settings/ share, in the same order.
+type profileJSON struct {
+	IsStaff     bool   `json:"is_staff"`
+	IsSuperuser bool   `json:"is_superuser"`
+	Motto       string `json:"motto"`
+	SocialLink  string `json:"social_link"`
+	ImageURL    string `json:"image_url"`
+	EditorMode  string `json:"editor_mode"`
+	ThemePreset string `json:"theme_preset"`
+	ThemeMode   string `json:"theme_mode"`
+}
+
+func profileView(u *User, r *http.Request) profileJSON {
+	return profileJSON{IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, Motto: u.Motto,
+		SocialLink: u.SocialLink, ImageURL: imageURL(u.ImageURL, r), EditorMode: u.EditorMode,
+		ThemePreset: u.ThemePreset, ThemeMode: u.ThemeMode}
+}
+
 func sessionView(s *Session, lastSeen time.Time) sessionJSON {
 	return sessionJSON{ID: s.ID, DeviceLabel: s.DeviceLabel, CreatedAt: isoTime(s.CreatedAt), LastSeenAt: isoTime(lastSeen)}
 }
@@ -54,9 +66,7 @@ func sessionView(s *Session, lastSeen time.Time) sessionJSON {
 func userView(u *User, r *http.Request) userJSON {
 	return userJSON{
 		ID: u.ID, Email: u.Email, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
-		DisplayName: u.DisplayName(), IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
-		Motto: u.Motto, SocialLink: u.SocialLink, ImageURL: imageURL(u.ImageURL, r),
-		EditorMode: u.EditorMode, ThemePreset: u.ThemePreset, ThemeMode: u.ThemeMode,
+		DisplayName: u.DisplayName(), profileJSON: profileView(u, r),
 		APIBaseURL: u.APIBaseURL, AppSettings: appSettings(u),
 		AppSettingsUpdatedAt: isoTimePtr(u.AppSettingsUpdatedAt),
 	}

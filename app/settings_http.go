@@ -9,18 +9,11 @@ import (
 
 // settingsJSON is GET/PATCH settings/ (CONTRACT #23).
 type settingsJSON struct {
-	Username             string          `json:"username"`
-	FirstName            string          `json:"first_name"`
-	LastName             string          `json:"last_name"`
-	Email                string          `json:"email"`
-	IsStaff              bool            `json:"is_staff"`
-	IsSuperuser          bool            `json:"is_superuser"`
-	Motto                string          `json:"motto"`
-	SocialLink           string          `json:"social_link"`
-	ImageURL             string          `json:"image_url"`
-	EditorMode           string          `json:"editor_mode"`
-	ThemePreset          string          `json:"theme_preset"`
-	ThemeMode            string          `json:"theme_mode"`
+	Username  string `json:"username"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	profileJSON
 	APIKeyPrefix         string          `json:"api_key_prefix"`
 	APIBaseURL           string          `json:"api_base_url"`
 	AppSettings          json.RawMessage `json:"app_settings"`
@@ -30,9 +23,7 @@ type settingsJSON struct {
 func settingsView(u *User, r *http.Request) settingsJSON {
 	return settingsJSON{
 		Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, Motto: u.Motto, SocialLink: u.SocialLink,
-		ImageURL: imageURL(u.ImageURL, r), EditorMode: u.EditorMode, ThemePreset: u.ThemePreset,
-		ThemeMode: u.ThemeMode, APIKeyPrefix: u.APIKeyPrefix, APIBaseURL: u.APIBaseURL,
+		profileJSON: profileView(u, r), APIKeyPrefix: u.APIKeyPrefix, APIBaseURL: u.APIBaseURL,
 		AppSettings: appSettings(u), AppSettingsUpdatedAt: isoTimePtr(u.AppSettingsUpdatedAt),
 	}
 }
