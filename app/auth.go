@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -13,7 +12,7 @@ import (
 
 // Auth is the authenticated caller: the user, and the session for a session
 // token (nil for an API key). For session tokens User holds the identity
-// fields only (ID, Username, Email, IsActive); handlers that need the
+// fields only (ID, Username, Email, IsActive); callers that need the
 // profile read it with Store.UserByID.
 type Auth struct {
 	User    *User
@@ -24,111 +23,145 @@ type Auth struct {
 // ViaAPIKey reports whether the caller used an MCP API key.
 func (a *Auth) ViaAPIKey() bool { return a != nil && a.Session == nil }
 
-type authCtxKey struct{}
-
-// withAuth stores the caller in ctx.
-func withAuth(ctx context.Context, a *Auth) context.Context {
-	return context.WithValue(ctx, authCtxKey{}, a)
+// LastSeen is the session's exact last-seen time (this request's, when it
+// was touched). Zero for an API key.
+func (a *Auth) LastSeen() time.Time {
+	if a.Session == nil {
+		return time.Time{}
+	}
+	return time.UnixMicro(a.entry.lastSeen.Load())
 }
 
-// authFrom returns the caller stored by withAuth, or nil.
-func authFrom(ctx context.Context) *Auth {
-	a, _ := ctx.Value(authCtxKey{}).(*Auth)
-	return a
+// HeaderValues returns the forward-auth header values of the caller (user
+// id, username, and session id or nil for an API key), built once per
+// cached credential and shared: callers must not modify them.
+func (a *Auth) HeaderValues() (userID, username, sessionID []string) {
+	return a.entry.hdrUserID, a.entry.hdrUsername, a.entry.hdrSessionID
 }
 
 // Messages of the authentication classes (CONTRACT 3.1).
 const (
-	msgInvalidToken    = "Invalid token."
-	msgInvalidAPIKey   = "Invalid API key."
-	msgUserDisabled    = "User account is disabled."
-	msgNotProvided     = "Authentication credentials were not provided."
-	maxSessionKeyRunes = 40
+	MsgInvalidToken  = "Invalid token."
+	MsgInvalidAPIKey = "Invalid API key."
+	MsgUserDisabled  = "User account is disabled."
+	MsgNotProvided   = "Authentication credentials were not provided."
+	// MaxSessionKeyRunes is the longest session key the original's Token
+	// authentication accepts (its key column is 40 characters).
+	MaxSessionKeyRunes = 40
+)
+
+// CredKind tells a session token from an API key.
+type CredKind uint8
+
+// The two credential kinds of ParseAuthorization (0 is anonymous).
+const (
+	CredSession CredKind = 1
+	CredAPIKey  CredKind = 2
 )
 
 // ParseAuthorization classifies an Authorization header as the original's
-// two authentication classes do. kind is credSession for "Token <key>" (the
+// two authentication classes do. kind is CredSession for "Token <key>" (the
 // keyword case-insensitive, the key stripped; Python split(None, 1)
-// semantics), credAPIKey for a header starting with exactly "Bearer ntc_"
+// semantics), CredAPIKey for a header starting with exactly "Bearer ntc_"
 // (key = everything after "Bearer ", not stripped), 0 for anything else
 // (anonymous).
-func ParseAuthorization(h string) (kind credKind, key string) {
+func ParseAuthorization(h string) (kind CredKind, key string) {
 	rest := strings.TrimLeftFunc(h, unicode.IsSpace)
 	if i := strings.IndexFunc(rest, unicode.IsSpace); i > 0 && strings.EqualFold(rest[:i], "token") {
 		if key = strings.TrimSpace(rest[i:]); key != "" {
-			return credSession, key
+			return CredSession, key
 		}
 	}
 	if strings.HasPrefix(h, "Bearer ntc_") {
-		return credAPIKey, h[len("Bearer "):]
+		return CredAPIKey, h[len("Bearer "):]
 	}
 	return 0, ""
 }
 
-// authenticate resolves the request's credentials. It returns (nil, nil) for
-// an anonymous request and a 401 *Error for bad credentials. A valid session
-// is touched in memory when touch is set.
-func (s *Server) authenticate(r *http.Request, touch bool) (*Auth, error) {
-	hv := r.Header["Authorization"]
-	if len(hv) == 0 {
-		return nil, nil
-	}
-	kind, key := ParseAuthorization(hv[0])
+// Unauthorized is the 401 of a bad credential.
+func Unauthorized(msg string) *Error { return &Error{Code: EUNAUTHORIZED, Message: msg} }
+
+// Authenticate resolves an Authorization header value. It returns (nil,
+// nil) for an anonymous header and an EUNAUTHORIZED *Error for bad
+// credentials (MsgInvalidToken, MsgInvalidAPIKey, MsgUserDisabled); any
+// other error is the store's. A valid session is touched in memory when
+// touch is set. A cache hit does no database work.
+func (c *Core) Authenticate(ctx context.Context, header string, touch bool) (*Auth, error) {
+	kind, key := ParseAuthorization(header)
 	switch kind {
-	case credSession:
-		if len(key) > maxSessionKeyRunes && utf8.RuneCountInString(key) > maxSessionKeyRunes {
-			return nil, unauthorized(msgInvalidToken)
+	case CredSession:
+		if len(key) > MaxSessionKeyRunes && utf8.RuneCountInString(key) > MaxSessionKeyRunes {
+			return nil, Unauthorized(MsgInvalidToken)
 		}
-		return s.authSession(r.Context(), key, touch)
-	case credAPIKey:
-		return s.authAPIKey(r.Context(), key)
+		return c.AuthenticateSession(ctx, key, touch)
+	case CredAPIKey:
+		return c.authAPIKey(ctx, key)
 	}
 	return nil, nil
 }
 
-func unauthorized(msg string) *Error { return &Error{Code: EUNAUTHORIZED, Message: msg} }
-
-func (s *Server) authSession(ctx context.Context, key string, touch bool) (*Auth, error) {
-	k := cacheKey{kind: credSession, digest: sha256.Sum256([]byte(key))}
-	now := s.now()
-	e, ok := s.cache.get(k)
-	if !ok {
-		gen := s.cache.generation()
-		sess, u, err := s.store.SessionByKeyHash(ctx, hex.EncodeToString(k.digest[:]))
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, unauthorized(msgInvalidToken)
-		} else if err != nil {
+// AuthenticateSession checks a session key (the part after "Token "). Errors
+// as Authenticate.
+func (c *Core) AuthenticateSession(ctx context.Context, key string, touch bool) (*Auth, error) {
+	k := cacheKey{kind: CredSession, digest: sha256.Sum256([]byte(key))}
+	now := c.now()
+	e, hit := c.cache.get(k)
+	if hit && c.expired(e, now) && e.session.RevokedAt == nil {
+		// Another process may have used the session since this entry was
+		// read: look again before refusing it.
+		c.cache.drop(CredSession, e.session.KeyHash)
+		hit = false
+	}
+	if !hit {
+		var err error
+		if e, err = c.lookupSession(ctx, k); err != nil {
 			return nil, err
 		}
-		if t, ok := s.touch.seen(sess.ID); ok && t.After(sess.LastSeenAt) {
-			sess.LastSeenAt = t
-		}
-		e = newAuthEntry(credSession, u, sess)
-		if sess.RevokedAt == nil {
-			s.cache.add(k, e, gen)
-		}
 	}
-	sess := e.session
-	lastSeen := time.UnixMicro(e.lastSeen.Load())
-	if sess.RevokedAt != nil || now.Sub(lastSeen) > s.cfg.Timeouts.Idle || now.Sub(sess.CreatedAt) > s.cfg.Timeouts.Absolute {
-		if ok {
-			s.cache.drop(credSession, sess.KeyHash)
+	if c.expired(e, now) {
+		if hit {
+			c.cache.drop(CredSession, e.session.KeyHash)
 		}
-		return nil, unauthorized(msgInvalidToken)
+		return nil, Unauthorized(MsgInvalidToken)
 	}
 	if !e.user.IsActive {
-		return nil, unauthorized(msgUserDisabled)
+		return nil, Unauthorized(MsgUserDisabled)
 	}
 	if touch {
-		s.touchEntry(ctx, e, now)
+		c.touchEntry(ctx, e, now)
 	}
-	return &Auth{User: e.user, Session: sess, entry: e}, nil
+	return &Auth{User: e.user, Session: e.session, entry: e}, nil
+}
+
+// lookupSession is the cache-miss path: one indexed read, then the entry is
+// cached unless a drop happened meanwhile (see tokenCache).
+func (c *Core) lookupSession(ctx context.Context, k cacheKey) (*authEntry, error) {
+	gen := c.cache.generation()
+	sess, u, err := c.raw.SessionByKeyHash(ctx, hex.EncodeToString(k.digest[:]))
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Unauthorized(MsgInvalidToken)
+	} else if err != nil {
+		return nil, err
+	}
+	if t, ok := c.touch.seen(sess.ID); ok && t.After(sess.LastSeenAt) {
+		sess.LastSeenAt = t
+	}
+	e := newAuthEntry(CredSession, u, sess)
+	if sess.RevokedAt == nil {
+		c.cache.add(k, e, gen)
+	}
+	return e, nil
+}
+
+// expired applies the session rule to a cached entry's exact last-seen.
+func (c *Core) expired(e *authEntry, now time.Time) bool {
+	return c.cfg.Timeouts.Expired(e.session, time.UnixMicro(e.lastSeen.Load()), now)
 }
 
 // touchEntry records now as the session's last-seen time: in memory at
 // once, in the database through the touch writer (or at once when the touch
 // interval is zero, the original's write-through behaviour).
-func (s *Server) touchEntry(ctx context.Context, e *authEntry, now time.Time) {
+func (c *Core) touchEntry(ctx context.Context, e *authEntry, now time.Time) {
 	us := now.UnixMicro()
 	for {
 		old := e.lastSeen.Load()
@@ -136,42 +169,33 @@ func (s *Server) touchEntry(ctx context.Context, e *authEntry, now time.Time) {
 			break
 		}
 	}
-	if s.cfg.TouchInterval <= 0 {
-		if err := s.store.TouchSessions(ctx, map[int64]time.Time{e.session.ID: now}); err != nil {
-			s.log.Warn().Err(err).Msg("touch failed")
+	if c.cfg.TouchInterval <= 0 {
+		if err := c.raw.TouchSessions(ctx, map[int64]time.Time{e.session.ID: now}); err != nil {
+			c.log.Warn().Err(err).Msg("touch failed")
 		}
 		return
 	}
 	if !e.dirty.Swap(true) {
-		s.touch.mark(e)
+		c.touch.mark(e)
 	}
 }
 
-func (s *Server) authAPIKey(ctx context.Context, key string) (*Auth, error) {
-	k := cacheKey{kind: credAPIKey, digest: sha256.Sum256([]byte(key))}
-	e, ok := s.cache.get(k)
+func (c *Core) authAPIKey(ctx context.Context, key string) (*Auth, error) {
+	k := cacheKey{kind: CredAPIKey, digest: sha256.Sum256([]byte(key))}
+	e, ok := c.cache.get(k)
 	if !ok {
-		gen := s.cache.generation()
-		u, err := s.store.UserByAPIKeyHash(ctx, hex.EncodeToString(k.digest[:]))
+		gen := c.cache.generation()
+		u, err := c.raw.UserByAPIKeyHash(ctx, hex.EncodeToString(k.digest[:]))
 		if ErrorCode(err) == ENOTFOUND {
-			return nil, unauthorized(msgInvalidAPIKey)
+			return nil, Unauthorized(MsgInvalidAPIKey)
 		} else if err != nil {
 			return nil, err
 		}
-		e = newAuthEntry(credAPIKey, u, nil)
-		s.cache.add(k, e, gen)
+		e = newAuthEntry(CredAPIKey, u, nil)
+		c.cache.add(k, e, gen)
 	}
 	if !e.user.IsActive {
-		return nil, unauthorized(msgUserDisabled)
+		return nil, Unauthorized(MsgUserDisabled)
 	}
 	return &Auth{User: e.user, entry: e}, nil
-}
-
-// sessionLastSeen returns the exact last-seen time of a session: the
-// unflushed in-memory value when newer than the stored one.
-func (s *Server) sessionLastSeen(sess *Session) time.Time {
-	if t, ok := s.touch.seen(sess.ID); ok && t.After(sess.LastSeenAt) {
-		return t
-	}
-	return sess.LastSeenAt
 }

@@ -8,18 +8,10 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// credKind tells a session token from an API key.
-type credKind uint8
-
-const (
-	credSession credKind = 1
-	credAPIKey  credKind = 2
-)
-
 // cacheKey is the raw SHA-256 of a credential plus its kind, so that
 // "Token ntc_..." never hits an API key's entry.
 type cacheKey struct {
-	kind   credKind
+	kind   CredKind
 	digest [sha256.Size]byte
 }
 
@@ -29,7 +21,7 @@ type cacheKey struct {
 // last-seen time (Unix microseconds), dirty says a newer value than the
 // stored one waits for the touch writer.
 type authEntry struct {
-	kind     credKind
+	kind     CredKind
 	user     *User
 	session  *Session // nil for API keys
 	lastSeen atomic.Int64
@@ -39,7 +31,7 @@ type authEntry struct {
 	hdrUserID, hdrUsername, hdrSessionID []string
 }
 
-func newAuthEntry(kind credKind, u *User, s *Session) *authEntry {
+func newAuthEntry(kind CredKind, u *User, s *Session) *authEntry {
 	e := &authEntry{kind: kind, user: u, session: s,
 		hdrUserID: []string{itoa(u.ID)}, hdrUsername: []string{u.Username}}
 	if s != nil {
@@ -101,7 +93,7 @@ func (c *tokenCache) add(k cacheKey, e *authEntry, gen uint64) {
 }
 
 // drop forgets the credentials with the given stored hashes (hex SHA-256).
-func (c *tokenCache) drop(kind credKind, hexHashes ...string) {
+func (c *tokenCache) drop(kind CredKind, hexHashes ...string) {
 	c.mu.Lock()
 	c.gen.Add(1)
 	if c.lru != nil {
@@ -146,7 +138,7 @@ func (c *tokenCache) len() int {
 	return c.lru.Len()
 }
 
-func keyFromHex(kind credKind, h string) (cacheKey, bool) {
+func keyFromHex(kind CredKind, h string) (cacheKey, bool) {
 	k := cacheKey{kind: kind}
 	if len(h) != 2*sha256.Size {
 		return k, false

@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Error codes. Every error the application returns carries one of these; the
@@ -91,32 +90,4 @@ func Detail(code, msg string) *Error { return &Error{Code: code, Message: msg} }
 // Internal wraps an unexpected error; it is logged and answered 500.
 func Internal(err error) *Error {
 	return &Error{Code: EINTERNAL, Message: "A server error occurred.", Err: err}
-}
-
-func statusOf(code string) int {
-	switch code {
-	case EINVALID:
-		return http.StatusBadRequest
-	case EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case EFORBIDDEN:
-		return http.StatusForbidden
-	case ENOTFOUND:
-		return http.StatusNotFound
-	case EMETHOD:
-		return http.StatusMethodNotAllowed
-	case ECONFLICT:
-		return http.StatusConflict
-	case ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case EUNSUPPORTED:
-		return http.StatusUnsupportedMediaType
-	case ERATELIMIT:
-		return http.StatusTooManyRequests
-	case EBADGATEWAY:
-		return http.StatusBadGateway
-	case EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }

@@ -12,9 +12,9 @@ import (
 // Key formats (CONTRACT 2): session keys are 40 lowercase hex characters (20
 // random bytes), API keys "ntc_" + 32 hex (16 bytes), codes 6 digits.
 const (
-	sessionKeyBytes = 20
-	apiKeyBytes     = 16
-	apiKeyPrefix    = "ntc_"
+	SessionKeyBytes = 20
+	APIKeyBytes     = 16
+	APIKeyPrefix    = "ntc_"
 )
 
 // HashHex is sha256_hex(s): how keys, codes and IPs are stored.
@@ -23,8 +23,8 @@ func HashHex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// randomHex reads n bytes from r and returns them as lowercase hex.
-func randomHex(r io.Reader, n int) (string, error) {
+// RandomHex reads n bytes from r and returns them as lowercase hex.
+func RandomHex(r io.Reader, n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
 		return "", fmt.Errorf("random: %w", err)
@@ -32,9 +32,9 @@ func randomHex(r io.Reader, n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// randomCode returns a uniformly random 6-digit code (leading zeros kept),
+// RandomCode returns a uniformly random 6-digit code (leading zeros kept),
 // like f"{secrets.randbelow(1_000_000):06d}".
-func randomCode(r io.Reader) (string, error) {
+func RandomCode(r io.Reader) (string, error) {
 	var b [4]byte
 	for {
 		if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -48,9 +48,9 @@ func randomCode(r io.Reader) (string, error) {
 	}
 }
 
-// unusablePassword is Django's marker: "!" + 40 random characters.
-func unusablePassword(r io.Reader) (string, error) {
-	h, err := randomHex(r, 20)
+// UnusablePassword is Django's marker: "!" + 40 random characters.
+func UnusablePassword(r io.Reader) (string, error) {
+	h, err := RandomHex(r, 20)
 	return "!" + h, err
 }
 

@@ -24,9 +24,23 @@ type Timeouts struct {
 	Absolute time.Duration
 }
 
-// Active reports whether the session is usable at now.
-func (t Timeouts) Active(s *Session, now time.Time) bool {
-	return s.RevokedAt == nil && now.Sub(s.LastSeenAt) <= t.Idle && now.Sub(s.CreatedAt) <= t.Absolute
+// Expired is THE session liveness rule: a session is dead when it is
+// revoked, idle longer than Idle at now (judged on lastSeen, the exact
+// last-seen time, which may be newer than s.LastSeenAt while a touch waits
+// to be written) or older than Absolute. Strictly greater, as in the
+// original's Session.is_active: a session exactly at a bound still lives.
+func (t Timeouts) Expired(s *Session, lastSeen, now time.Time) bool {
+	return s.RevokedAt != nil || now.Sub(lastSeen) > t.Idle || now.Sub(s.CreatedAt) > t.Absolute
+}
+
+// Listed is the rule of the session list and the counts (the original's
+// queries): not revoked, last_seen_at > now - Idle and created_at > now -
+// Absolute. Strict, so a session exactly at a bound is left out of the list
+// while Expired still accepts it, as in the original. Cutoffs is the same
+// rule as SQL bounds.
+func (t Timeouts) Listed(s *Session, lastSeen, now time.Time) bool {
+	idleAfter, createdAfter := t.Cutoffs(now)
+	return s.RevokedAt == nil && lastSeen.After(idleAfter) && s.CreatedAt.After(createdAfter)
 }
 
 // Cutoffs returns the bounds for listing and counting live sessions:

@@ -6,7 +6,9 @@ import (
 )
 
 // Store is the persistence the application needs. db.DB implements it on
-// SQLite. Every method is one transaction. Not-found conditions return an
+// SQLite. Every method that changes a session, a user or a key also
+// appends to the change log in the same transaction (ChangeStore), so other
+// processes on the database drop what it changed. Every method is one transaction. Not-found conditions return an
 // *Error with ENOTFOUND, unique violations ECONFLICT, anything else an
 // internal error.
 type Store interface {
@@ -16,6 +18,7 @@ type Store interface {
 	InvitationStore
 	SocialStore
 	AccountStore
+	ChangeStore
 	// Ping checks that the database answers and migrations are current.
 	Ping(ctx context.Context) error
 }
@@ -49,11 +52,6 @@ type UserStore interface {
 	// SetAPIKey replaces the user's API key and returns the previous hash
 	// ("" if none).
 	SetAPIKey(ctx context.Context, userID int64, keyHash, prefix string, now time.Time) (string, error)
-	// CacheEpoch returns a counter that out-of-process writers (the admin
-	// CLI) bump so a running server drops its token cache.
-	CacheEpoch(ctx context.Context) (int64, error)
-	// BumpCacheEpoch increments that counter.
-	BumpCacheEpoch(ctx context.Context) error
 	// ServerSecret returns the secret called name, storing gen first when
 	// the database has none yet.
 	ServerSecret(ctx context.Context, name string, gen []byte) ([]byte, error)
@@ -168,4 +166,17 @@ type AccountStore interface {
 	// UsernameInUse reports whether any user other than exceptUserID has
 	// the username (case-insensitively).
 	UsernameInUse(ctx context.Context, username string, exceptUserID int64) (bool, error)
+}
+
+// ChangeStore is the change log: one row per write that other processes'
+// caches must follow, appended inside the writing transaction (so a write
+// and its signal commit together or not at all), read by every process.
+type ChangeStore interface {
+	// LastChange returns the newest change's sequence number (0: none).
+	LastChange(ctx context.Context) (int64, error)
+	// ChangesSince returns up to limit changes with Seq > after, oldest
+	// first.
+	ChangesSince(ctx context.Context, after int64, limit int) ([]Change, error)
+	// SweepChanges deletes up to limit changes written before before.
+	SweepChanges(ctx context.Context, before time.Time, limit int) (int, error)
 }

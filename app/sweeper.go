@@ -15,29 +15,29 @@ import (
 // keeping dead rows a little longer changes nothing on the wire.
 const sweepGrace = time.Minute
 
-// Sweep deletes dead sessions (revoked, idle- or absolute-expired) and dead
-// codes in batches of cfg.SweepBatch rows, one short write transaction each,
+// Sweep deletes dead sessions (revoked, idle- or absolute-expired), dead
+// codes and old change-log rows in batches of cfg.SweepBatch rows, one short write transaction each,
 // so the writer is never held long. It returns the rows deleted.
 //
 // The store judges idleness by the stored last_seen_at, which lags the
 // in-memory value while touches wait for the touch writer; so pending
 // touches are flushed first, and when that fails no session is deleted for
 // idleness in this round (revoked and absolute-expired ones still go).
-func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
-	batch := max(s.cfg.SweepBatch, 1)
-	now := s.now()
-	idle := now.Add(-s.cfg.Timeouts.Idle - max(s.cfg.TouchInterval, sweepGrace))
-	created := now.Add(-s.cfg.Timeouts.Absolute)
-	if err := s.touch.flush(ctx, s.store); err != nil {
-		s.sweepError(ctx, err, "touch flush before sweep failed: idle sessions kept this round")
+func (c *Core) Sweep(ctx context.Context) (sessions, codes int) {
+	batch := max(c.cfg.SweepBatch, 1)
+	now := c.now()
+	idle := now.Add(-c.cfg.Timeouts.Idle - max(c.cfg.TouchInterval, sweepGrace))
+	created := now.Add(-c.cfg.Timeouts.Absolute)
+	if err := c.touch.flush(ctx, c.raw); err != nil {
+		c.sweepError(ctx, err, "touch flush before sweep failed: idle sessions kept this round")
 		idle = time.Time{}
 	} else {
-		s.touch.prune(idle)
+		c.touch.prune(idle)
 	}
 	for ctx.Err() == nil {
-		n, err := s.store.SweepSessions(ctx, idle, created, batch)
+		n, err := c.raw.SweepSessions(ctx, idle, created, batch)
 		if err != nil {
-			s.sweepError(ctx, err, "sweep sessions failed")
+			c.sweepError(ctx, err, "sweep sessions failed")
 			break
 		}
 		sessions += n
@@ -48,9 +48,9 @@ func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
 		time.Sleep(time.Millisecond)
 	}
 	for ctx.Err() == nil {
-		n, err := s.store.SweepCodes(ctx, now, batch)
+		n, err := c.raw.SweepCodes(ctx, now, batch)
 		if err != nil {
-			s.sweepError(ctx, err, "sweep codes failed")
+			c.sweepError(ctx, err, "sweep codes failed")
 			break
 		}
 		codes += n
@@ -58,18 +58,25 @@ func (s *Server) Sweep(ctx context.Context) (sessions, codes int) {
 			break
 		}
 	}
-	s.metrics.sweep(sessions, codes)
+	if ctx.Err() == nil {
+		if _, err := c.raw.SweepChanges(ctx, now.Add(-changeRetention), batch*20); err != nil {
+			c.sweepError(ctx, err, "sweep change log failed")
+		}
+	}
+	c.sweeps.Add(1)
+	c.sweptSessions.Add(uint64(sessions))
+	c.sweptCodes.Add(uint64(codes))
 	if sessions+codes > 0 {
-		s.log.Info().Int("sessions", sessions).Int("codes", codes).Msg("swept expired rows")
+		c.log.Info().Int("sessions", sessions).Int("codes", codes).Msg("swept expired rows")
 	}
 	return sessions, codes
 }
 
 // sweepError logs a sweeper failure; one caused by shutdown is not an error.
-func (s *Server) sweepError(ctx context.Context, err error, msg string) {
+func (c *Core) sweepError(ctx context.Context, err error, msg string) {
 	if ctx.Err() != nil {
-		s.log.Debug().Err(err).Msg(msg + " (shutting down)")
+		c.log.Debug().Err(err).Msg(msg + " (shutting down)")
 		return
 	}
-	s.log.Error().Err(err).Msg(msg)
+	c.log.Error().Err(err).Msg(msg)
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"notechondria-auth/app"
-	"notechondria-auth/app/password"
+	"notechondria-auth/password"
 	"notechondria-auth/db"
 )
 
@@ -51,8 +51,6 @@ func isHelp(args []string) bool {
 	return len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help" || args[0] == "help")
 }
 
-// changed tells a running server to drop its token cache.
-func changed(ctx context.Context, store *db.DB) error { return store.BumpCacheEpoch(ctx) }
 
 func userCmd(ctx context.Context, env Env, args []string) error {
 	if isHelp(args) {
@@ -199,9 +197,6 @@ func changeUser(ctx context.Context, env Env, a *adminFlags, action, who, pw str
 	if err != nil {
 		return err
 	}
-	if err := changed(ctx, store); err != nil {
-		return err
-	}
 	fmt.Fprintf(env.Stdout, "%s: %s done; %d session(s) revoked\n", u.Username, action, len(revoked))
 	return nil
 }
@@ -296,7 +291,7 @@ func sessionsCmd(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "%d session(s) revoked\n", n)
-		return changed(ctx, store)
+		return nil
 	}
 	u, err := findUser(ctx, store, who)
 	if err != nil {
@@ -308,7 +303,7 @@ func sessionsCmd(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "%d session(s) revoked\n", len(hashes))
-		return changed(ctx, store)
+		return nil
 	}
 	idleAfter, created := app.Timeouts{Idle: idle, Absolute: absolute}.Cutoffs(now)
 	list, err := store.ListSessions(ctx, u.ID, idleAfter, created)

@@ -10,9 +10,10 @@ import (
 	"runtime/debug"
 	"time"
 
+	"notechondria-auth/api"
 	"notechondria-auth/app"
-	"notechondria-auth/app/mail"
-	"notechondria-auth/app/sysd"
+	"notechondria-auth/mail"
+	"notechondria-auth/sysd"
 	"notechondria-auth/db"
 )
 
@@ -56,7 +57,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	defer store.Close()
 	mc := s.mailConfig()
-	srv, err := app.New(ctx, store, cfg, app.Options{Logger: log, Mailer: mail.FromConfig(mc)})
+	core, err := app.NewCore(ctx, store, cfg.Config, app.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(ctx, core, cfg, api.Options{Logger: log, Mailer: mail.FromConfig(mc)})
 	if err != nil {
 		return err
 	}

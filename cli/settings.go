@@ -12,9 +12,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"notechondria-auth/api"
 	"notechondria-auth/app"
-	"notechondria-auth/app/mail"
-	"notechondria-auth/app/oauth"
+	"notechondria-auth/mail"
+	"notechondria-auth/oauth"
 )
 
 // DefaultDB is the database path when none is configured.
@@ -44,7 +45,7 @@ type settings struct {
 }
 
 func defineServe(fs *flagSet, s *settings) {
-	d := app.DefaultConfig()
+	d := api.DefaultConfig()
 	fs.str(&s.config, "config", "NTC_CONFIG", "", "read KEY=VALUE lines (systemd EnvironmentFile format; keys are the environment names) from `FILE`")
 	fs.str(&s.addr, "addr", "NTC_ADDR", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free port)")
 	fs.str(&s.db, "db", "NTC_DB", DefaultDB, "SQLite database `PATH` (created with its directory on first start)")
@@ -96,8 +97,8 @@ func defineServe(fs *flagSet, s *settings) {
 }
 
 // appConfig turns settings into app.Config, checking every value.
-func (s *settings) appConfig() (app.Config, error) {
-	c := app.DefaultConfig()
+func (s *settings) appConfig() (api.Config, error) {
+	c := api.DefaultConfig()
 	c.Timeouts = app.Timeouts{Idle: s.idle, Absolute: s.absolute}
 	if s.idle <= 0 || s.absolute <= 0 {
 		return c, fmt.Errorf("--session-idle-timeout and --session-absolute-timeout must be positive")
@@ -134,7 +135,7 @@ func (s *settings) appConfig() (app.Config, error) {
 	for _, r := range []struct {
 		name string
 		v    string
-		dst  *app.Rule
+		dst  *api.Rule
 	}{{"--login-failures-per-account", s.loginAccount, &c.LoginFailuresPerAccount},
 		{"--login-failures-per-ip", s.loginIP, &c.LoginFailuresPerIP},
 		{"--email-requests-per-address", s.emails, &c.EmailRequestsPerAddress}} {
@@ -162,23 +163,23 @@ func (s *settings) mailConfig() mail.Config {
 }
 
 // parseRule reads "N/DURATION" ("0" disables).
-func parseRule(v string) (app.Rule, error) {
+func parseRule(v string) (api.Rule, error) {
 	n, d, ok := strings.Cut(strings.TrimSpace(v), "/")
 	limit, err := strconv.Atoi(n)
 	if err != nil || limit < 0 {
-		return app.Rule{}, fmt.Errorf("%q: want N/DURATION, e.g. 10/15m", v)
+		return api.Rule{}, fmt.Errorf("%q: want N/DURATION, e.g. 10/15m", v)
 	}
 	if limit == 0 {
-		return app.Rule{}, nil
+		return api.Rule{}, nil
 	}
 	if !ok {
-		return app.Rule{}, fmt.Errorf("%q: want N/DURATION, e.g. 10/15m", v)
+		return api.Rule{}, fmt.Errorf("%q: want N/DURATION, e.g. 10/15m", v)
 	}
 	window, err := time.ParseDuration(d)
 	if err != nil || window <= 0 {
-		return app.Rule{}, fmt.Errorf("%q: bad duration", v)
+		return api.Rule{}, fmt.Errorf("%q: bad duration", v)
 	}
-	return app.Rule{Limit: limit, Window: window}, nil
+	return api.Rule{Limit: limit, Window: window}, nil
 }
 
 func splitList(s string) []string {

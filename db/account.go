@@ -8,13 +8,6 @@ import (
 	"notechondria-auth/app"
 )
 
-// Messages of registration races detected inside the transaction.
-const (
-	msgInvitationInvalid = "Registration rejected: Backend.Creators.Auth/register.validate_invitation_code — invitation code is invalid or expired."
-	msgUsernameTaken     = "Registration rejected: Backend.Creators.Auth/register.validate_username — this username is already taken."
-	msgEmailTaken        = "Registration rejected: Backend.Creators.Auth/register.validate_email — a verified account already exists for this email."
-)
-
 // Register consumes the invitation, creates or updates the pending account
 // and issues its code, in one transaction.
 func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, error) {
@@ -25,7 +18,7 @@ func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, err
 			if err != nil {
 				return err
 			} else if !ok {
-				return app.FieldError("invitation_code", msgInvitationInvalid)
+				return app.FieldError("invitation_code", app.MsgInvitationInvalid)
 			}
 		}
 		existing, err := userByEmail(ctx, tx, r.Email)
@@ -42,7 +35,7 @@ func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, err
 		case err != nil:
 			return err
 		case existing.IsActive || existing.Disabled:
-			return app.FieldError("email", msgEmailTaken)
+			return app.FieldError("email", app.MsgEmailTaken)
 		case r.SamePassword:
 			// The same person again: take the new username, as the
 			// original did.
@@ -62,7 +55,10 @@ func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, err
 			}
 		}
 		r.Code.UserID = u.ID
-		return issueCode(ctx, tx, r.Code)
+		if err := issueCode(ctx, tx, r.Code); err != nil {
+			return err
+		}
+		return signal(ctx, tx, userChanged(u.ID))
 	})
 	return u, err
 }
@@ -85,7 +81,7 @@ func staleOK(existing *app.User, err error, r *app.Registration) bool {
 
 func usernameConflict(err error) error {
 	if app.ErrorCode(err) == app.ECONFLICT {
-		return app.FieldError("username", msgUsernameTaken)
+		return app.FieldError("username", app.MsgUsernameTaken)
 	}
 	return err
 }
@@ -107,7 +103,7 @@ func (db *DB) VerifyEmail(ctx context.Context, email, codeHash string, maxAttemp
 		err = tx.QueryRowContext(ctx, `SELECT id, registration_contested FROM users
 			WHERE email = ? AND is_active = 0 AND disabled = 0 ORDER BY id LIMIT 1`, email).Scan(&id, &contested)
 		if err == sql.ErrNoRows {
-			return app.NonFieldError("Email verification failed: Backend.Creators.Auth/verify — no pending account found for this email.")
+			return app.NonFieldError(app.MsgNoPendingAccount)
 		} else if err != nil {
 			return err
 		}
@@ -120,8 +116,10 @@ func (db *DB) VerifyEmail(ctx context.Context, email, codeHash string, maxAttemp
 		if err != nil {
 			return err
 		}
-		u, err = db.oneUser(ctx, tx, `WHERE u.id = ?`, id)
-		return err
+		if u, err = db.oneUser(ctx, tx, `WHERE u.id = ?`, id); err != nil {
+			return err
+		}
+		return signal(ctx, tx, userChanged(id))
 	})
 	if err == nil && missed {
 		return nil, codeNotFound()
@@ -145,7 +143,7 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 		}
 		if u, err = userByEmail(ctx, tx, email); err != nil {
 			if app.ErrorCode(err) == app.ENOTFOUND {
-				return app.NonFieldError("Password not updated: Backend.Creators.Auth/password.reset.confirm — no account found for this email.")
+				return app.NonFieldError(app.MsgResetNoAccount)
 			}
 			return err
 		}

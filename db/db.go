@@ -139,7 +139,7 @@ func migrateUp(path string) error {
 		conn.Close()
 		return fmt.Errorf("db: migrate driver: %w", err)
 	}
-	src, err := iofs.New(schema.Migrations, ".")
+	src, err := iofs.New(schema.Migrations, "sqlite")
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("db: migrations: %w", err)
@@ -158,7 +158,7 @@ func migrateUp(path string) error {
 
 // LatestVersion is the number of the newest embedded migration.
 func LatestVersion() (uint, error) {
-	src, err := iofs.New(schema.Migrations, ".")
+	src, err := iofs.New(schema.Migrations, "sqlite")
 	if err != nil {
 		return 0, err
 	}

@@ -55,8 +55,10 @@ func insertSession(ctx context.Context, tx queryer, s *app.Session) error {
 	if err != nil {
 		return err
 	}
-	s.ID, err = res.LastInsertId()
-	return err
+	if s.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return signal(ctx, tx, app.Change{Kind: app.ChangeList, UserID: s.UserID})
 }
 
 // SessionByKeyHash returns a session and the identity of its user with one
@@ -115,9 +117,11 @@ func (db *DB) RevokeSession(ctx context.Context, userID, sessionID int64, now ti
 			sessionID, userID).Scan(&hash); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
-			micros(now), sessionID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+			micros(now), sessionID); err != nil {
+			return err
+		}
+		return signal(ctx, tx, app.Change{Kind: app.ChangeSession, UserID: userID, KeyHash: hash})
 	})
 	return hash, err
 }
@@ -147,7 +151,12 @@ func revokeUserSessions(ctx context.Context, tx queryer, userID, exceptID int64,
 		}
 		hashes = append(hashes, h)
 	}
-	return hashes, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// One row for the lot: other processes drop all of the user's entries.
+	return hashes, signal(ctx, tx, userChanged(userID))
 }
 
 // RevokeAllSessions revokes every non-revoked session; returns the count.
@@ -158,8 +167,10 @@ func (db *DB) RevokeAllSessions(ctx context.Context, now time.Time) (int, error)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return signal(ctx, tx, app.Change{Kind: app.ChangeAll})
 	})
 	return int(n), err
 }

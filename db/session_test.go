@@ -1,24 +1,12 @@
 package db_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"notechondria-auth/app"
-	"notechondria-auth/app/password"
 	"notechondria-auth/db"
 )
 
@@ -240,127 +228,4 @@ func TestConsumeCodeConcurrent(t *testing.T) {
 			t.Fatalf("round %d: %d winners, want exactly 1", round, wins)
 		}
 	}
-}
-
-// TestNoPlaintextSecretsAtRest signs in through a real Server, rotates the
-// API key, changes the password and checks that no session key, API key or
-// password appears in the database file or its WAL, before and after
-// closing.
-func TestNoPlaintextSecretsAtRest(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "auth.db")
-	store, err := db.Open(ctx, path, db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			store.Close()
-		}
-	}()
-	hasher := password.New(2, password.WithParams(password.Params{Time: 1, MemoryKiB: 64, Threads: 1}))
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	srv, err := app.New(ctx, store, app.DefaultConfig(), app.Options{
-		Logger: zerolog.New(lockedWriter{&logs, &logMu}), Now: func() time.Time { return t0 }, Rand: rand.Reader, Hasher: hasher})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	post := func(path, auth string, body any) map[string]any {
-		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest("POST", hs.URL+"/api/v1/"+path, rd)
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %v", path, resp.StatusCode, out)
-		}
-		return out
-	}
-
-	const pw1, pw2 = "Plaintext-Secret-1", "Plaintext-Secret-2"
-	u := app.NewUser("alice", "alice@example.com", t0)
-	u.IsActive = true
-	if u.Password, err = hasher.Hash(ctx, pw1); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	secrets := []string{pw1, pw2}
-	tok := post("auth/login/", "", map[string]string{"identifier": "alice", "password": pw1})["token"].(string)
-	secrets = append(secrets, tok)
-	key1 := post("auth/rotate-api-key/", "Token "+tok, nil)["api_key"].(string)
-	key2 := post("auth/rotate-api-key/", "Bearer "+key1, nil)["api_key"].(string)
-	secrets = append(secrets, key1, key2)
-	post("auth/send-identity-code/", "Token "+tok, nil)
-	logMu.Lock()
-	_, after, _ := strings.Cut(logs.String(), `Code: `)
-	logMu.Unlock()
-	if len(after) < 6 {
-		t.Fatal("no identity code in the log")
-	}
-	tok2 := post("auth/change-password/", "Token "+tok, map[string]string{
-		"current_password": pw1, "new_password": pw2, "identity_code": after[:6]})["token"].(string)
-	secrets = append(secrets, tok2)
-	srv.Flush(ctx)
-
-	check := func(when string, files ...string) {
-		t.Helper()
-		seen := 0
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if os.IsNotExist(err) {
-				continue
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			seen++
-			for _, s := range secrets {
-				if bytes.Contains(b, []byte(s)) {
-					t.Errorf("%s: %s contains the plaintext %q", when, filepath.Base(f), s)
-				}
-			}
-			// The hashes are there (the test reads the right files).
-			if bytes.Contains(b, []byte(app.HashHex(tok2))) {
-				seen += 100
-			}
-		}
-		if seen < 100 {
-			t.Fatalf("%s: the session hash is in none of %v: wrong files?", when, files)
-		}
-	}
-	check("live", path, path+"-wal")
-	if err := store.Close(); err != nil {
-		t.Fatal(err)
-	}
-	closed = true
-	check("closed", path, path+"-wal")
-}
-
-type lockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

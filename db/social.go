@@ -33,7 +33,6 @@ func (db *DB) SocialAccountByUID(ctx context.Context, provider, uid string) (*ap
 }
 
 // msgUnlinkLastMethod refuses to unlink the only way left to sign in.
-const msgUnlinkLastMethod = "Account unlinking rejected: Backend.Creators.Auth/social.unlink — this is the last sign-in method of an account without a password; link another provider or set a password (password reset) first."
 
 // DeleteSocialAccounts removes a user's links to provider and returns how
 // many went (0: none existed). It refuses, with an EINVALID {"detail"}
@@ -58,7 +57,7 @@ func (db *DB) DeleteSocialAccounts(ctx context.Context, userID int64, provider s
 		}
 		if stranded {
 			n = 0
-			return &app.Error{Code: app.EINVALID, Message: msgUnlinkLastMethod}
+			return &app.Error{Code: app.EINVALID, Message: app.MsgUnlinkLastMethod}
 		}
 		return nil
 	})

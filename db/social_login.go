@@ -69,16 +69,6 @@ func insertSocial(ctx context.Context, tx queryer, a *app.SocialAccount) error {
 	return err
 }
 
-// Invitation-gate messages of the OAuth register path (string values, not
-// lists, as in the original).
-const (
-	msgOAuthGate    = "Registration rejected: Backend.Creators.Auth/oauth.register.validate_invitation_code — this instance has active invitation gates; supply a valid invitation code."
-	msgOAuthInvalid = "Registration rejected: Backend.Creators.Auth/oauth.register.validate_invitation_code — invitation code is invalid or expired."
-	// Ours (docs/OAUTH.md, Differences): the provider did not verify the
-	// email and an account already has it.
-	msgOAuthEmailUnverified = "Registration rejected: Backend.Creators.Auth/oauth.register.validate_email — an account with this email already exists and the provider has not verified the address; sign in to that account and link this provider from its settings."
-)
-
 // ResolveSocialLogin finds or creates the account of an OAuth identity in
 // one write transaction, so concurrent first logins make one account.
 // ENOTFOUND when nothing matches and req.Register is false.
@@ -110,15 +100,17 @@ func (db *DB) ResolveSocialLogin(ctx context.Context, req *app.SocialLogin) (*ap
 				if taken, err := exists(ctx, tx, `SELECT 1 FROM users WHERE email = ? LIMIT 1`, req.Email); err != nil {
 					return err
 				} else if taken {
-					return &app.Error{Code: app.EINVALID, Message: msgOAuthEmailUnverified}
+					return &app.Error{Code: app.EINVALID, Message: app.MsgOAuthEmailUnverified}
 				}
 			}
 			if userID, err = createSocialUser(ctx, tx, req); err != nil {
 				return err
 			}
 		}
-		u, err = db.oneUser(ctx, tx, `WHERE u.id = ?`, userID)
-		return err
+		if u, err = db.oneUser(ctx, tx, `WHERE u.id = ?`, userID); err != nil {
+			return err
+		}
+		return signal(ctx, tx, userChanged(userID))
 	})
 	return u, err
 }
@@ -149,12 +141,12 @@ func createSocialUser(ctx context.Context, tx queryer, req *app.SocialLogin) (in
 		return 0, err
 	} else if gate {
 		if req.InvitationHash == "" {
-			return 0, &app.Error{Code: app.EINVALID, Fields: map[string]any{"invitation_code": msgOAuthGate}}
+			return 0, &app.Error{Code: app.EINVALID, Fields: map[string]any{"invitation_code": app.MsgOAuthGate}}
 		}
 		if ok, err := consumeInvitation(ctx, tx, req.InvitationHash, req.Now); err != nil {
 			return 0, err
 		} else if !ok {
-			return 0, &app.Error{Code: app.EINVALID, Fields: map[string]any{"invitation_code": msgOAuthInvalid}}
+			return 0, &app.Error{Code: app.EINVALID, Fields: map[string]any{"invitation_code": app.MsgOAuthInvitationInvalid}}
 		}
 	}
 	name, err := uniqueUsername(ctx, tx, usernameBase(req))

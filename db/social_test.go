@@ -116,7 +116,7 @@ func TestResolveSocialLoginInvitationGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := d.ResolveSocialLogin(ctx, socialReq("google", "1", "a@example.com", true, true))
-	if e, ok := err.(*app.Error); !ok || e.Fields["invitation_code"] != msgOAuthGate {
+	if e, ok := err.(*app.Error); !ok || e.Fields["invitation_code"] != app.MsgOAuthGate {
 		t.Fatalf("gate: %v", err)
 	}
 	req := socialReq("google", "1", "a@example.com", true, true)
@@ -127,7 +127,7 @@ func TestResolveSocialLoginInvitationGate(t *testing.T) {
 	req = socialReq("google", "2", "b@example.com", true, true)
 	req.InvitationHash = app.CodeHash("INV")
 	_, err = d.ResolveSocialLogin(ctx, req)
-	if e, ok := err.(*app.Error); !ok || e.Fields["invitation_code"] != msgOAuthInvalid {
+	if e, ok := err.(*app.Error); !ok || e.Fields["invitation_code"] != app.MsgOAuthInvitationInvalid {
 		t.Fatalf("used up: %v", err)
 	}
 	inv, _ := d.InvitationByHash(ctx, app.CodeHash("INV"))

@@ -109,7 +109,10 @@ func (db *DB) UpdateUser(ctx context.Context, u *app.User) error {
 			u.Username, u.Email, u.FirstName, u.LastName, u.IsStaff, u.IsSuperuser, u.Motto,
 			u.SocialLink, u.ImageURL, u.EditorMode, u.ThemePreset, u.ThemeMode, u.APIBaseURL,
 			u.AppSettingsJSON, nullMicros(u.AppSettingsUpdatedAt), u.ID)
-		return mustAffect(res, err)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		return signal(ctx, tx, userChanged(u.ID))
 	})
 }
 
@@ -135,9 +138,11 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, revoke
 			return err
 		}
 		if revoke {
-			revoked, err = revokeUserSessions(ctx, tx, userID, keepSessionID, now)
+			if revoked, err = revokeUserSessions(ctx, tx, userID, keepSessionID, now); err != nil {
+				return err
+			}
 		}
-		return err
+		return signal(ctx, tx, userChanged(userID))
 	})
 	return revoked, err
 }
@@ -152,9 +157,11 @@ func (db *DB) SetActive(ctx context.Context, userID int64, active bool, now time
 			return err
 		}
 		if !active {
-			revoked, err = revokeUserSessions(ctx, tx, userID, 0, now)
+			if revoked, err = revokeUserSessions(ctx, tx, userID, 0, now); err != nil {
+				return err
+			}
 		}
-		return err
+		return signal(ctx, tx, userChanged(userID))
 	})
 	return revoked, err
 }
@@ -170,24 +177,16 @@ func (db *DB) SetAPIKey(ctx context.Context, userID int64, keyHash, prefix strin
 		_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (user_id, key_hash, prefix, created_at)
 			VALUES (?,?,?,?) ON CONFLICT (user_id) DO UPDATE SET key_hash = excluded.key_hash,
 			prefix = excluded.prefix, created_at = excluded.created_at`, userID, keyHash, prefix, micros(now))
-		return err
+		if err != nil {
+			return err
+		}
+		changes := []app.Change{userChanged(userID)}
+		if old != "" {
+			changes = append(changes, app.Change{Kind: app.ChangeAPIKey, UserID: userID, KeyHash: old})
+		}
+		return signal(ctx, tx, changes...)
 	})
 	return old, err
-}
-
-// CacheEpoch returns the counter the admin CLI bumps.
-func (db *DB) CacheEpoch(ctx context.Context) (int64, error) {
-	var v int64
-	err := db.rd.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'cache_epoch'`).Scan(&v)
-	return v, translate(err)
-}
-
-// BumpCacheEpoch increments the counter.
-func (db *DB) BumpCacheEpoch(ctx context.Context) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'cache_epoch'`)
-		return err
-	})
 }
 
 // EmailInUse reports whether a user other than exceptUserID has email.

@@ -1,4 +1,5 @@
-// Package schema embeds the SQL migrations of notechondria-auth.
+// Package schema embeds the SQL migrations of notechondria-auth, one folder
+// per engine (sqlite/).
 //
 // Migrations are golang-migrate pairs (NNNN_name.up.sql / .down.sql). They are
 // append-only: a released migration is never edited, a change is a new pair.
@@ -6,8 +7,8 @@ package schema
 
 import "embed"
 
-// Migrations holds every migration file; db.Open applies them through
+// Migrations holds every migration file under its engine's folder; db.Open applies them through
 // golang-migrate's iofs source.
 //
-//go:embed *.sql
+//go:embed sqlite/*.sql
 var Migrations embed.FS

@@ -1,6 +1,6 @@
 // Command seed prepares databases for bench/load.sh with the product's own
 // code: db.Open creates the file and applies the embedded migrations, the
-// password hash comes from notechondria-auth/app/password with the default
+// password hash comes from notechondria-auth/password with the default
 // argon2id parameters, and key hashes from app.HashHex. Rows are then
 // inserted in large transactions with prepared statements (50k rows each,
 // synchronous=OFF while seeding) so a million sessions take seconds, not the
@@ -39,7 +39,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"notechondria-auth/app"
-	"notechondria-auth/app/password"
+	"notechondria-auth/password"
 	"notechondria-auth/db"
 )
 

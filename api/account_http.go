@@ -1,0 +1,184 @@
+package api
+
+import (
+	"notechondria-auth/app"
+
+	"net/http"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"notechondria-auth/mail"
+	"notechondria-auth/password"
+)
+
+// Messages of the identity step-up and password change (CONTRACT #8, #9).
+const (
+	msgNoEmailOnFile         = "No email address on file for this account."
+	msgPasswordPolicyChange  = "Password not updated: Backend.Creators.Auth/password.change.validate — password must contain at least one uppercase letter, one lowercase letter, and one digit or special character."
+	msgIdentityCodeInvalid   = "Password not updated: Backend.Creators.Auth/password.change — identity verification code is invalid, expired, or already consumed."
+	msgCurrentPasswordWrong  = "Password not updated: Backend.Creators.Auth/password.change — current password does not match."
+	msgPasswordChanged       = "Password changed: Backend.Creators.Auth/password.change — session token rotated; previous sessions invalidated."
+	msgSessionRequiredForKey = "This action requires a signed-in session: an API key cannot change the password or the email address."
+)
+
+// maskEmail is the first character, "***", then everything from the "@".
+func maskEmail(email string) string {
+	i := strings.IndexByte(email, '@')
+	if i <= 0 {
+		return "***"
+	}
+	first := []rune(email[:i])[0]
+	return string(first) + "***" + email[i:]
+}
+
+// issueAndSend creates a fresh code for function/usage, bound to userID when
+// non-zero, and mails it.
+func (s *Server) issueAndSend(r *http.Request, kind mail.Kind, to, function, usage string, userID int64) (mail.Result, error) {
+	plain, err := app.RandomCode(s.rand)
+	if err != nil {
+		return mail.Result{}, app.Internal(err)
+	}
+	now := s.now()
+	c := &app.Code{CodeHash: app.CodeHash(plain), Usage: usage, Function: function, UserID: userID,
+		MaxUse: 1, CreatedAt: now, ExpireAt: now.Add(s.cfg.CodeTTL)}
+	if err := s.store.IssueCode(r.Context(), c); err != nil {
+		return mail.Result{}, err
+	}
+	return s.send(r, kind, to, plain), nil
+}
+
+// send delivers a code mail, or logs it (the development fallback).
+func (s *Server) send(r *http.Request, kind mail.Kind, to, code string) mail.Result {
+	ttl := int(s.cfg.CodeTTL.Hours())
+	m := mail.Compose(kind, to, code, ttl, s.cfg.FrontendVerifyURL)
+	return mail.Deliver(r.Context(), s.mailer, s.mailLog, kind, m)
+}
+
+// emailBudgetKey is the throttle key of code requests for an address.
+func emailBudgetKey(email string) string { return "mail:" + strings.ToLower(email) }
+
+// emailBudgetLeft answers 429 when the address has used its budget of code
+// requests (registration, resend, reset, identity and change-email codes),
+// without spending any of it.
+func (s *Server) emailBudgetLeft(email string) error {
+	if retry, ok := s.emailRequests.Check(emailBudgetKey(email)); !ok {
+		return s.throttled(retry)
+	}
+	return nil
+}
+
+// writeDelivery answers a request that mailed a code: {"message",
+// "delivery_fallback"} plus the given key/value pairs.
+func writeDelivery(w http.ResponseWriter, status int, res mail.Result, kv ...string) {
+	body := map[string]any{"message": res.Message, "delivery_fallback": res.Fallback}
+	for i := 0; i+1 < len(kv); i += 2 {
+		body[kv[i]] = kv[i+1]
+	}
+	writeJSON(w, status, body)
+}
+
+// checkEmailBudget throttles code requests per address: it answers 429 when
+// the budget is used up, else it spends one request of it. The request that
+// uses the last unit of the budget is still served (Limiter.Add reports
+// "over" for it, so Add alone would refuse one request too early).
+func (s *Server) checkEmailBudget(email string) error {
+	if err := s.emailBudgetLeft(email); err != nil {
+		return err
+	}
+	s.emailRequests.Add(emailBudgetKey(email))
+	return nil
+}
+
+// handleSendIdentityCode is POST auth/send-identity-code/.
+func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	u := authFrom(r.Context()).User
+	if u.Email == "" {
+		return app.Detail(app.EINVALID, msgNoEmailOnFile)
+	}
+	if err := s.emailBudgetLeft(u.Email); err != nil {
+		return err
+	}
+	res, err := s.issueAndSend(r, mail.Identity, u.Email, app.FuncIdentity(u.ID), app.CodeFunction, u.ID)
+	if err != nil {
+		return err
+	}
+	s.emailRequests.Add(emailBudgetKey(u.Email))
+	writeDelivery(w, http.StatusOK, res, "masked_email", maskEmail(u.Email))
+	return nil
+}
+
+// handleChangePassword is POST auth/change-password/. Unlike the original,
+// it checks the current password before spending the identity code, so a
+// typo does not burn the code.
+func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	a := authFrom(r.Context())
+	if a.ViaAPIKey() {
+		return app.Detail(app.EFORBIDDEN, msgSessionRequiredForKey)
+	}
+	in, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	current, _ := in.str("current_password", field{required: true})
+	next, ok := in.str("new_password", field{required: true, minLen: 8})
+	code, _ := in.str("identity_code", field{required: true})
+	if ok && !password.MeetsPolicy(next) {
+		in.fail("new_password", msgPasswordPolicyChange)
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	key := accountThrottleKey(a.User.ID) // the account's sign-in budget
+	if retry, ok := s.loginAccount.Check(key); !ok {
+		return s.throttled(retry)
+	}
+	u, err := s.store.UserByID(r.Context(), a.User.ID)
+	if err != nil {
+		return err
+	}
+	if ok, _, _ := s.hasher.Verify(r.Context(), current, u.Password); !ok {
+		s.loginAccount.Add(key)
+		return app.Detail(app.EINVALID, msgCurrentPasswordWrong)
+	}
+	if _, err := s.store.ConsumeCode(r.Context(), app.FuncIdentity(u.ID), app.CodeFunction, app.CodeHash(code), u.ID,
+		s.cfg.CodeMaxAttempts, s.now()); app.ErrorCode(err) == app.ENOTFOUND {
+		return app.Detail(app.EINVALID, msgIdentityCodeInvalid)
+	} else if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(r.Context(), next)
+	if err != nil {
+		return app.Internal(err)
+	}
+	_, err = s.store.SetPassword(r.Context(), u.ID, hash, true, 0, s.now())
+	if err != nil {
+		return err
+	}
+	p, err := s.mintSession(r, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Message string      `json:"message"`
+		Token   string      `json:"token"`
+		Session sessionJSON `json:"session"`
+	}{msgPasswordChanged, p.Token, p.Session})
+	return nil
+}
+
+// handleRotateAPIKey is POST auth/rotate-api-key/: a new "ntc_" key, shown
+// once; the previous key stops working at once.
+func (s *Server) handleRotateAPIKey(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	a := authFrom(r.Context())
+	h, err := app.RandomHex(s.rand, app.APIKeyBytes)
+	if err != nil {
+		return app.Internal(err)
+	}
+	key := app.APIKeyPrefix + h
+	if _, err := s.store.SetAPIKey(r.Context(), a.User.ID, app.HashHex(key), key[:8], s.now()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"api_key": key, "api_key_prefix": key[:8]})
+	return nil
+}

@@ -1,0 +1,192 @@
+package api
+
+import (
+	"notechondria-auth/app"
+
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// respWriter records the status and the matched route for the access log
+// and metrics. Pooled: the hot path allocates as little as possible.
+type respWriter struct {
+	http.ResponseWriter
+	status int
+	route  string
+}
+
+func (w *respWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *respWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// setRoute names the matched route of the request for logs and metrics.
+func setRoute(w http.ResponseWriter, route string) {
+	if rw, ok := w.(*respWriter); ok {
+		rw.route = route
+	}
+}
+
+// requestID returns the request id set by the middleware. It travels in
+// the request's own X-Request-Id header (rewritten by the middleware), which
+// costs less on the hot path than a new context and request copy.
+func requestID(r *http.Request) string {
+	if v := r.Header["X-Request-Id"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// requestIDs makes request ids: a random per-process prefix and a counter.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func (g *requestIDs) next() string {
+	return g.prefix + strconv.FormatUint(g.n.Add(1), 36)
+}
+
+// validRequestID accepts a client-supplied X-Request-Id that is short and
+// made of safe characters, so it can be logged as is.
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// middleware wraps the router: panic recovery, request id, access log,
+// metrics, CORS, security headers and the body size limit.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	ids := &requestIDs{}
+	if p, err := app.RandomHex(s.rand, 4); err == nil {
+		ids.prefix = p + "-"
+	}
+	pool := sync.Pool{New: func() any { return &respWriter{} }}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := pool.Get().(*respWriter)
+		*rw = respWriter{ResponseWriter: w}
+		defer pool.Put(rw)
+
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = ids.next()
+		}
+		w.Header().Set("X-Request-Id", id)
+		r.Header["X-Request-Id"] = w.Header()["X-Request-Id"]
+
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error().Str("req_id", id).Interface("panic", p).Str("path", r.URL.Path).Msg("panic in handler")
+				if rw.status == 0 {
+					s.writeError(rw, r, app.Internal(nil))
+				}
+			}
+			if rw.status == 0 {
+				rw.status = http.StatusOK
+			}
+			d := time.Since(start)
+			route := rw.route
+			if route == "" {
+				route = "unmatched"
+			}
+			s.metrics.observe(route, rw.status, d)
+			s.log.Info().Str("req_id", id).Str("method", r.Method).Str("route", route).
+				Int("status", rw.status).Dur("duration", d).Msg("request")
+		}()
+
+		if s.cors(rw, r) {
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody && s.cfg.MaxBodyBytes > 0 {
+			// The server's own writer, not rw: net/http recognises it and
+			// closes the connection after an oversized body instead of
+			// draining the rest for keep-alive.
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// cors applies CONTRACT 1.0's CORS rules to /api/ and /media/ paths and
+// answers preflights with 204 before any view. It reports whether the
+// request was answered.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/api/") && !strings.HasPrefix(p, "/media/") {
+		return false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && s.originAllowed(origin) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Origin, X-Requested-With")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS")
+		h.Add("Vary", "Origin")
+	}
+	if r.Method == http.MethodOptions {
+		setRoute(w, "preflight")
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	return false
+}
+
+// originAllowed: the host is localhost or 127.0.0.1, or the origin (or its
+// host) is in the --cors-origins allow-list.
+func (s *Server) originAllowed(origin string) bool {
+	_, rest, ok := strings.Cut(origin, "://")
+	if !ok {
+		return false
+	}
+	host := rest
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		host = host[:i]
+	}
+	if host == "localhost" || host == "127.0.0.1" || host == "[::1]" {
+		return true
+	}
+	for _, a := range s.cfg.CORSOrigins {
+		if a == "*" || strings.EqualFold(a, origin) || strings.EqualFold(a, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// securityHeaders are set on the HTML pages and assets.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+}

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"notechondria-auth/app"
+	"notechondria-auth/mail"
+	"notechondria-auth/oauth"
+	"notechondria-auth/password"
+	"notechondria-auth/throttle"
+)
+
+// Config is the HTTP layer's configuration (flags and environment are
+// parsed in cli); Config.Config is the session core's.
+type Config struct {
+	app.Config
+
+	CORSOrigins    []string       // allowed origins beyond localhost/127.0.0.1
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
+	MaxBodyBytes   int64
+
+	CodeTTL           time.Duration // SMTP_EMAIL_VERIFICATION_TTL_HOURS
+	ResendCooldown    time.Duration
+	FrontendVerifyURL string
+	CodeMaxAttempts   int // wrong tries before a code dies
+
+	LoginFailuresPerAccount Rule
+	LoginFailuresPerIP      Rule
+	EmailRequestsPerAddress Rule
+
+	Google         oauth.GoogleConfig
+	GitHub         oauth.GitHubConfig
+	FrontendOrigin string
+
+	HashConcurrency int
+	// SeparateMetrics leaves /metrics off the main listener (it is served
+	// on --metrics-addr through MetricsHandler).
+	SeparateMetrics bool
+}
+
+// Rule is a rate limit: at most Limit events per Window (Limit <= 0: off).
+type Rule struct {
+	Limit  int
+	Window time.Duration
+}
+
+// Options carries the injected collaborators of a Server; zero values get
+// real defaults.
+type Options struct {
+	Logger zerolog.Logger
+	Rand   io.Reader
+	Mailer mail.Mailer // nil: development fallback (log the message)
+	Hasher *password.Hasher
+	// Transport carries OAuth provider calls (default http.DefaultTransport).
+	Transport http.RoundTripper
+}
+
+// Server is the HTTP application on top of a session core.
+type Server struct {
+	cfg     Config
+	core    *app.Core
+	store   app.Store // the core's coherent store
+	log     zerolog.Logger
+	now     func() time.Time
+	rand    io.Reader
+	hasher  *password.Hasher
+	mailer  mail.Mailer
+	mailLog mail.LogMailer
+	google  *oauth.Google
+	github  *oauth.GitHub
+	ipKey   []byte
+	metrics *metrics
+
+	loginAccount, loginIP, emailRequests *throttle.Limiter
+
+	handler http.Handler
+
+	hdrNoStore []string // shared, never mutated: "Cache-Control: no-store"
+}
+
+// DefaultConfig returns the compiled-in defaults.
+func DefaultConfig() Config {
+	return Config{
+		Config:                  app.DefaultConfig(),
+		MaxBodyBytes:            1 << 20,
+		CodeTTL:                 24 * time.Hour,
+		ResendCooldown:          60 * time.Second,
+		CodeMaxAttempts:         5,
+		LoginFailuresPerAccount: Rule{Limit: 10, Window: 15 * time.Minute},
+		LoginFailuresPerIP:      Rule{Limit: 50, Window: 15 * time.Minute},
+		EmailRequestsPerAddress: Rule{Limit: 5, Window: time.Hour},
+		TrustedProxies:          []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+	}
+}
+
+// New builds a Server on core. cfg.Config is ignored: the core's own
+// configuration is used. New reads (or creates) the server's IP-hash key, so
+// it needs a working store.
+func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, error) {
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if cfg.HashConcurrency <= 0 {
+		// GOMAXPROCS follows the container's CPU quota; NumCPU does not.
+		cfg.HashConcurrency = runtime.GOMAXPROCS(0)
+	}
+	if o.Hasher == nil {
+		o.Hasher = password.New(cfg.HashConcurrency, password.WithRand(o.Rand))
+	}
+	cfg.Config = core.Config()
+	now := core.Now
+	s := &Server{
+		cfg:     cfg,
+		core:    core,
+		store:   core.Store(),
+		log:     o.Logger,
+		now:     now,
+		rand:    o.Rand,
+		hasher:  o.Hasher,
+		mailer:  o.Mailer,
+		mailLog: mail.NewLog(o.Logger),
+		metrics: newMetrics(),
+
+		loginAccount:  throttle.New(cfg.LoginFailuresPerAccount.Limit, cfg.LoginFailuresPerAccount.Window, now),
+		loginIP:       throttle.New(cfg.LoginFailuresPerIP.Limit, cfg.LoginFailuresPerIP.Window, now),
+		emailRequests: throttle.New(cfg.EmailRequestsPerAddress.Limit, cfg.EmailRequestsPerAddress.Window, now),
+	}
+	s.google = oauth.NewGoogle(cfg.Google, oauth.Options{Transport: o.Transport, Now: now})
+	s.github = oauth.NewGitHub(cfg.GitHub, oauth.Options{Transport: o.Transport, Now: now})
+	gen := make([]byte, 32)
+	if _, err := io.ReadFull(o.Rand, gen); err != nil {
+		return nil, err
+	}
+	key, err := s.store.ServerSecret(ctx, "ip_hash_key", gen)
+	if err != nil {
+		return nil, err
+	}
+	s.ipKey = key
+	s.hdrNoStore = []string{"no-store"}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Config returns the effective configuration (after clamping).
+func (s *Server) Config() Config { return s.cfg }
+
+// Core returns the session core the server runs on.
+func (s *Server) Core() *app.Core { return s.core }
+
+// ServeHTTP serves the application.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// WipeSessions revokes every session (--wipe-sessions-on-boot) and returns
+// the count.
+func (s *Server) WipeSessions(ctx context.Context) (int, error) { return s.core.WipeSessions(ctx) }
+
+// Run runs the core's background work and cleans the throttles after every
+// sweep, until ctx ends; then pending touches are flushed.
+func (s *Server) Run(ctx context.Context) {
+	s.core.Run(ctx, func() {
+		s.loginAccount.Sweep()
+		s.loginIP.Sweep()
+		s.emailRequests.Sweep()
+	})
+}
+
+// Flush persists pending last-seen times.
+func (s *Server) Flush(ctx context.Context) { s.core.Flush(ctx) }

@@ -1,0 +1,11 @@
+// Package app is the product's vocabulary and session core: User, Session,
+// Code, Invitation, SocialAccount, the Error type with its codes, the
+// contract messages the store and HTTP layers share, the Store interface,
+// key formats and the device-label rule; and Core, which owns the token and
+// session-list caches, the touch writer, the sweeper, the change-log watch
+// and authentication, and hands out the coherent store.
+//
+// It imports the standard library (no net/http), golang-lru and zerolog
+// only. HTTP lives in package api, the engines in package db; both depend
+// on this package, never the other way round.
+package app

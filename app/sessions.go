@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// MintSession creates a session for u, labelled from the User-Agent ua, with
+// the client's IP hash, and returns it with its key (shown to the client
+// once; only its hash is stored). Errors: the store's.
+func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash string) (*Session, string, error) {
+	key, err := RandomHex(c.rand, SessionKeyBytes)
+	if err != nil {
+		return nil, "", Internal(err)
+	}
+	now := c.now()
+	sess := &Session{
+		UserID:      u.ID,
+		KeyHash:     HashHex(key),
+		DeviceLabel: TruncateRunes(DeviceLabel(ua), 120),
+		UserAgent:   TruncateRunes(ua, 512),
+		IPHash:      ipHash,
+		CreatedAt:   now,
+		LastSeenAt:  now,
+	}
+	if err := c.store.CreateSession(ctx, sess); err != nil {
+		return nil, "", err
+	}
+	return sess, key, nil
+}
+
+// LiveSessions returns the user's live sessions (not revoked, not idle- or
+// absolute-expired) with their exact last-seen times, newest seen first.
+// The sessions are the caller's to change. Errors: the store's.
+//
+// The stored last_seen_at lags the in-memory value by up to a touch
+// interval (longer while flushes fail), so filtering on it in SQL would
+// drop a session that was used a moment ago after a long idle spell, from
+// the list and from multi_device / other_sessions_count. The store is
+// therefore asked only for the non-revoked sessions younger than the
+// absolute timeout, and Timeouts.Listed is applied here on the exact
+// value.
+func (c *Core) LiveSessions(ctx context.Context, userID int64) ([]*Session, error) {
+	now := c.now()
+	list, err := c.userSessions(ctx, userID, now)
+	if err != nil {
+		return nil, err
+	}
+	live := make([]*Session, 0, len(list))
+	for _, shared := range list {
+		sess := *shared // the list may be cached: never change it
+		sess.LastSeenAt = c.lastSeen(&sess)
+		if c.cfg.Timeouts.Listed(&sess, sess.LastSeenAt, now) {
+			live = append(live, &sess)
+		}
+	}
+	sort.SliceStable(live, func(i, j int) bool { return live[i].LastSeenAt.After(live[j].LastSeenAt) })
+	return live, nil
+}
+
+// userSessions returns the user's non-revoked sessions younger than the
+// absolute timeout, from the list cache or the database. The slice and its
+// sessions are shared: callers copy before changing anything.
+func (c *Core) userSessions(ctx context.Context, userID int64, now time.Time) ([]*Session, error) {
+	if rows, ok := c.lists.get(userID); ok {
+		return rows, nil
+	}
+	gen := c.lists.gen.Load()
+	_, created := c.cfg.Timeouts.Cutoffs(now)
+	// last_seen_at >= created_at always holds, so passing the creation
+	// cutoff as the idle bound filters nothing more.
+	rows, err := c.raw.ListSessions(ctx, userID, created, created)
+	if err != nil {
+		return nil, err
+	}
+	c.lists.add(userID, rows, gen)
+	return rows, nil
+}
+
+// CountOtherLive counts the user's live sessions other than excludeID
+// without reading them all (a login flood may leave thousands). Sessions
+// with an unflushed touch are judged on their exact last-seen time (read
+// from the toucher, their revocation and age from the database); all
+// others are counted in SQL on the stored time, which is then exact.
+// Errors: the store's.
+func (c *Core) CountOtherLive(ctx context.Context, userID, excludeID int64) (int, error) {
+	now := c.now()
+	idle, created := c.cfg.Timeouts.Cutoffs(now)
+	pending := c.touch.pendingFor(userID)
+	exclude := []int64{excludeID}
+	ids := make([]int64, 0, len(pending))
+	for id := range pending {
+		exclude = append(exclude, id)
+		ids = append(ids, id)
+	}
+	n, err := c.raw.CountSessions(ctx, userID, exclude, idle, created)
+	if err != nil || len(ids) == 0 {
+		return n, err
+	}
+	rows, err := c.raw.SessionsByIDs(ctx, userID, ids)
+	if err != nil {
+		return 0, err
+	}
+	for _, sess := range rows {
+		if sess.ID != excludeID && c.cfg.Timeouts.Listed(sess, pending[sess.ID], now) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// lastSeen returns the exact last-seen time of a session: the unflushed
+// in-memory value when newer than the stored one.
+func (c *Core) lastSeen(sess *Session) time.Time {
+	if t, ok := c.touch.seen(sess.ID); ok && t.After(sess.LastSeenAt) {
+		return t
+	}
+	return sess.LastSeenAt
+}

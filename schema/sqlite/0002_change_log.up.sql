@@ -1,0 +1,14 @@
+-- The change log: one row per write that cached state in any process must
+-- follow (a revoked session, a changed user, a replaced API key, a wipe),
+-- appended in the writing transaction. Every process on the file reads the
+-- rows after its last seen seq a few times a second and drops what they
+-- name. Replaces the admin CLI's meta.cache_epoch counter.
+CREATE TABLE cache_changes (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind     TEXT    NOT NULL,
+    user_id  INTEGER NOT NULL DEFAULT 0,
+    key_hash TEXT    NOT NULL DEFAULT '',
+    at       INTEGER NOT NULL
+);
+CREATE INDEX cache_changes_at ON cache_changes (at);
+DELETE FROM meta WHERE key = 'cache_epoch';
