@@ -113,9 +113,6 @@ func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, 
 // typo does not burn the code.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	a := authFrom(r.Context())
-	if a.ViaAPIKey() {
-		return app.Detail(app.EFORBIDDEN, msgSessionRequiredForKey)
-	}
 	in, err := decodeBody(r)
 	if err != nil {
 		return err

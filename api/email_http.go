@@ -24,9 +24,6 @@ const (
 // The confirm code is bound to the user who requested it.
 func (s *Server) handleChangeEmail(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	a := authFrom(r.Context())
-	if a.ViaAPIKey() {
-		return app.Detail(app.EFORBIDDEN, msgSessionRequiredForKey)
-	}
 	in, err := decodeBody(r)
 	if err != nil {
 		return err

@@ -7,14 +7,12 @@ import (
 
 // handleHealthz is GET /healthz: the process is up.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	setRoute(w, "/healthz")
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // handleReadyz is GET /readyz: the database answers and its schema is the
 // one this binary expects.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	setRoute(w, "/readyz")
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.log.Warn().Err(err).Msg("readiness check failed")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})

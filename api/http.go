@@ -20,6 +20,10 @@ const (
 	authOptional authMode = iota // AllowAny: bad credentials still get 401
 	authRequired                 // IsAuthenticated
 	authNone                     // authentication_classes = [] (the probe)
+	// authSession is authRequired, and an API key is refused with 403:
+	// what a leaked MCP key must not do (change the password or the
+	// email, link or unlink a sign-in provider).
+	authSession
 )
 
 // apiHandler is the signature of every API handler: it writes a success
@@ -37,8 +41,12 @@ func (s *Server) api(route string, mode authMode, h apiHandler) httprouter.Handl
 				s.writeError(w, r, err)
 				return
 			}
-			if a == nil && mode == authRequired {
+			if a == nil && (mode == authRequired || mode == authSession) {
 				s.writeError(w, r, app.Unauthorized(app.MsgNotProvided))
+				return
+			}
+			if mode == authSession && a.ViaAPIKey() {
+				s.writeError(w, r, app.Detail(app.EFORBIDDEN, msgSessionRequiredForKey))
 				return
 			}
 			if a != nil {

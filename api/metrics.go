@@ -68,7 +68,6 @@ func (m *metrics) observe(route string, status int, d time.Duration) {
 
 // handleMetrics writes every metric in the Prometheus text exposition format.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	setRoute(w, "/metrics")
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	m := s.metrics
 	m.mu.RLock()

@@ -79,60 +79,71 @@ func validRequestID(s string) bool {
 }
 
 // middleware wraps the router: panic recovery, request id, access log,
-// metrics, CORS, security headers and the body size limit.
+// metrics, CORS and the body size limit.
+type middleware struct {
+	s    *Server
+	next http.Handler
+	ids  *requestIDs
+	pool sync.Pool
+}
+
 func (s *Server) middleware(next http.Handler) http.Handler {
-	ids := &requestIDs{}
+	m := &middleware{s: s, next: next, ids: &requestIDs{}}
 	if p, err := app.RandomHex(s.rand, 4); err == nil {
-		ids.prefix = p + "-"
+		m.ids.prefix = p + "-"
 	}
-	pool := sync.Pool{New: func() any { return &respWriter{} }}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rw := pool.Get().(*respWriter)
-		*rw = respWriter{ResponseWriter: w}
-		defer pool.Put(rw)
+	m.pool.New = func() any { return &respWriter{} }
+	return m
+}
 
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			id = ids.next()
-		}
-		w.Header().Set("X-Request-Id", id)
-		r.Header["X-Request-Id"] = w.Header()["X-Request-Id"]
+// ServeHTTP runs one request through the middleware.
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := m.s
+	start := time.Now()
+	rw := m.pool.Get().(*respWriter)
+	*rw = respWriter{ResponseWriter: w}
+	defer m.pool.Put(rw)
 
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.log.Error().Str("req_id", id).Interface("panic", p).Str("path", r.URL.Path).Msg("panic in handler")
-				if rw.status == 0 {
-					s.writeError(rw, r, app.Internal(nil))
-				}
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = m.ids.next()
+	}
+	w.Header().Set("X-Request-Id", id)
+	r.Header["X-Request-Id"] = w.Header()["X-Request-Id"]
+
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
 			}
+			s.log.Error().Str("req_id", id).Interface("panic", p).Str("path", r.URL.Path).Msg("panic in handler")
 			if rw.status == 0 {
-				rw.status = http.StatusOK
+				s.writeError(rw, r, app.Internal(nil))
 			}
-			d := time.Since(start)
-			route := rw.route
-			if route == "" {
-				route = "unmatched"
-			}
-			s.metrics.observe(route, rw.status, d)
-			s.log.Info().Str("req_id", id).Str("method", r.Method).Str("route", route).
-				Int("status", rw.status).Dur("duration", d).Msg("request")
-		}()
+		}
+		if rw.status == 0 {
+			rw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		route := rw.route
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.observe(route, rw.status, d)
+		s.log.Info().Str("req_id", id).Str("method", r.Method).Str("route", route).
+			Int("status", rw.status).Dur("duration", d).Msg("request")
+	}()
 
-		if s.cors(rw, r) {
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody && s.cfg.MaxBodyBytes > 0 {
-			// The server's own writer, not rw: net/http recognises it and
-			// closes the connection after an oversized body instead of
-			// draining the rest for keep-alive.
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		}
-		next.ServeHTTP(rw, r)
-	})
+	if s.cors(rw, r) {
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody && s.cfg.MaxBodyBytes > 0 {
+		// The server's own writer, not rw: net/http recognises it and
+		// closes the connection after an oversized body instead of
+		// draining the rest for keep-alive.
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	}
+	m.next.ServeHTTP(rw, r)
 }
 
 // cors applies CONTRACT 1.0's CORS rules to /api/ and /media/ paths and
@@ -179,14 +190,4 @@ func (s *Server) originAllowed(origin string) bool {
 		}
 	}
 	return false
-}
-
-// securityHeaders are set on the HTML pages and assets.
-func securityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 }

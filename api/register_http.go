@@ -22,18 +22,6 @@ const (
 	msgResendCooldown  = "Verification code not resent: Backend.Creators.Auth/resend_verification — cooldown is active; wait 60 seconds before requesting a new code."
 )
 
-// accountRoutes registers the account lifecycle endpoints.
-func (s *Server) accountRoutes(api func(method, path string, mode authMode, h apiHandler)) {
-	api("POST", "auth/register/", authOptional, s.handleRegister)
-	api("POST", "auth/validate-invitation/", authOptional, s.handleValidateInvitation)
-	api("POST", "auth/verify-email/", authOptional, s.handleVerifyEmail)
-	api("POST", "auth/resend-verification/", authOptional, s.handleResendVerification)
-	api("POST", "auth/password-reset/", authOptional, s.handlePasswordReset)
-	api("POST", "auth/password-reset/confirm/", authOptional, s.handlePasswordResetConfirm)
-	api("POST", "auth/change-email/", authRequired, s.handleChangeEmail)
-	api("PATCH", "settings/", authRequired, s.handleSettingsPatch)
-}
-
 // handleRegister is POST auth/register/ (201). Re-registering a pending
 // email never lets the second party's password be activated: see
 // Registration and docs/COMPATIBILITY.md.

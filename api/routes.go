@@ -1,18 +1,20 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
-	"io/fs"
 	"net/http"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
+	"notechondria-auth/app"
 	"notechondria-auth/assets"
+	"notechondria-auth/oauth"
 )
 
-// routes registers every route in one table that reads like CONTRACT 1.1.
+// routes is THE route table: every route the server answers, in CONTRACT
+// 1.1 order (tagged with the endpoint numbers), then the OAuth callback
+// pages, operations, and the account page with its assets. A route
+// registered anywhere else is a bug.
 func (s *Server) routes() http.Handler {
 	rt := httprouter.New()
 	rt.HandleMethodNotAllowed = true
@@ -31,69 +33,72 @@ func (s *Server) routes() http.Handler {
 		full := "/api/v1/" + path
 		rt.Handle(method, full, s.api(full, mode, h))
 	}
-	// 5, 12-15: sessions
-	api("POST", "auth/login/", authOptional, s.handleLogin)
-	api("POST", "auth/logout/", authRequired, s.handleLogout)
-	api("GET", "auth/session/", authNone, s.handleProbe)
-	api("GET", "auth/sessions/", authRequired, s.handleSessionList)
-	api("DELETE", "auth/sessions/", authRequired, s.handleSessionRevokeOthers)
-	api("DELETE", "auth/sessions/:id/", authRequired, s.handleSessionRevoke)
-	rt.GET("/api/v1/auth/verify/", s.handleVerify)
-	// 8, 9, 11, 23: account
-	api("POST", "auth/send-identity-code/", authRequired, s.handleSendIdentityCode)
-	api("POST", "auth/change-password/", authRequired, s.handleChangePassword)
-	api("POST", "auth/rotate-api-key/", authRequired, s.handleRotateAPIKey)
-	api("GET", "settings/", authRequired, s.handleSettingsGet)
-	s.accountRoutes(api)
-	s.oauthRoutes(rt, api)
+	page := func(method, path string, h http.HandlerFunc) {
+		rt.Handler(method, path, s.page(path, h))
+	}
 
-	// Operations
-	rt.HandlerFunc("GET", "/healthz", s.handleHealthz)
-	rt.HandlerFunc("GET", "/readyz", s.handleReadyz)
+	api("POST", "auth/register/", authOptional, s.handleRegister)                           // #1
+	api("POST", "auth/validate-invitation/", authOptional, s.handleValidateInvitation)      // #2
+	api("POST", "auth/verify-email/", authOptional, s.handleVerifyEmail)                    // #3
+	api("POST", "auth/resend-verification/", authOptional, s.handleResendVerification)      // #4
+	api("POST", "auth/login/", authOptional, s.handleLogin)                                 // #5
+	api("POST", "auth/password-reset/", authOptional, s.handlePasswordReset)                // #6
+	api("POST", "auth/password-reset/confirm/", authOptional, s.handlePasswordResetConfirm) // #7
+	api("POST", "auth/send-identity-code/", authRequired, s.handleSendIdentityCode)         // #8
+	api("POST", "auth/change-password/", authSession, s.handleChangePassword)               // #9
+	api("POST", "auth/change-email/", authSession, s.handleChangeEmail)                     // #10
+	api("POST", "auth/rotate-api-key/", authRequired, s.handleRotateAPIKey)                 // #11
+	api("POST", "auth/logout/", authRequired, s.handleLogout)                               // #12
+	api("GET", "auth/session/", authNone, s.handleProbe)                                    // #13
+	api("GET", "auth/sessions/", authRequired, s.handleSessionList)                         // #14
+	api("DELETE", "auth/sessions/", authRequired, s.handleSessionRevokeOthers)              // #14 (ours: sign out the others)
+	api("DELETE", "auth/sessions/:id/", authRequired, s.handleSessionRevoke)                // #15
+	rt.GET("/api/v1/auth/verify/", s.handleVerify)                                          // ours: forward auth, the hot path
+	api("GET", "auth/oauth-config/", authOptional, s.handleOAuthConfig)                     // #16
+	api("POST", "auth/google/", authOptional, s.handleOAuthSignIn(oauth.ProviderGoogle))    // #17
+	api("POST", "auth/github/", authOptional, s.handleOAuthSignIn(oauth.ProviderGitHub))    // #18
+	api("GET", "auth/social-accounts/", authRequired, s.handleSocialAccounts)               // #19
+	api("DELETE", "auth/social-accounts/:provider/", authRequired, s.handleSocialUnlink)    // #20
+	api("POST", "auth/bind/google/", authRequired, s.handleOAuthBind(oauth.ProviderGoogle)) // #21
+	api("POST", "auth/bind/github/", authRequired, s.handleOAuthBind(oauth.ProviderGitHub)) // #22
+	api("GET", "settings/", authRequired, s.handleSettingsGet)                              // #23
+	api("PATCH", "settings/", authRequired, s.handleSettingsPatch)                          // #23
+
+	// The OAuth callback pages (CONTRACT "OAuth callback", project level).
+	page("GET", "/auth/google/callback", s.handleOAuthCallback(oauth.ProviderGoogle))
+	page("GET", "/auth/github/callback", s.handleOAuthCallback(oauth.ProviderGitHub))
+
+	// Operations.
+	page("GET", "/healthz", s.handleHealthz)
+	page("HEAD", "/healthz", s.handleHealthz)
+	page("GET", "/readyz", s.handleReadyz)
 	if !s.cfg.SeparateMetrics {
-		rt.HandlerFunc("GET", "/metrics", s.handleMetrics)
+		page("GET", "/metrics", s.handleMetrics)
 	}
 
-	// The account page
-	page := s.pageHandler()
+	// The account page and its assets.
 	for _, m := range []string{"GET", "HEAD"} {
-		rt.Handler(m, "/", page)
-		rt.Handler(m, "/account/", page)
+		page(m, "/", s.handleIndex)
+		page(m, "/account/", s.handleIndex)
 	}
-	rt.HandlerFunc("HEAD", "/healthz", s.handleHealthz)
-	files := http.FileServer(http.FS(assets.FS()))
-	rt.Handler("GET", "/assets/*file", http.StripPrefix("/assets", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(w, "/assets/")
-		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
-			s.writeError(w, r, app.Detail(app.ENOTFOUND, "Not found."))
-			return
-		}
-		securityHeaders(w.Header())
-		w.Header().Set("Cache-Control", "no-cache")
-		files.ServeHTTP(w, r)
-	})))
+	page("GET", "/assets/*file", s.handleAsset(http.FileServer(http.FS(assets.FS()))))
 	return s.middleware(rt)
 }
 
-// pageHandler serves index.html with the security headers.
-func (s *Server) pageHandler() http.Handler {
+// page adapts a plain handler: it names the route for logs and metrics.
+func (s *Server) page(route string, h http.HandlerFunc) http.Handler {
+	if strings.HasSuffix(route, "/*file") {
+		route = strings.TrimSuffix(route, "*file")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(w, "/")
-		index, err := fs.ReadFile(assets.FS(), "index.html")
-		if err != nil {
-			s.writeError(w, r, app.Detail(app.ENOTFOUND, "Not found."))
-			return
-		}
-		securityHeaders(w.Header())
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Write(index)
+		setRoute(w, route)
+		h(w, r)
 	})
 }
 
 // MetricsHandler serves /metrics alone, for --metrics-addr.
 func (s *Server) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.Handle("GET /metrics", s.page("/metrics", s.handleMetrics))
 	return mux
 }
