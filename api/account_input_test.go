@@ -16,10 +16,9 @@ import (
 	"strings"
 	"testing"
 
-	"notechondria-auth/api"
-
 	"github.com/rs/zerolog"
 
+	"notechondria-auth/api"
 	"notechondria-auth/db"
 )
 

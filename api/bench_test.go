@@ -20,10 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"notechondria-auth/api"
-
 	"github.com/rs/zerolog"
 
+	"notechondria-auth/api"
 	"notechondria-auth/app"
 	"notechondria-auth/db"
 	"notechondria-auth/password"

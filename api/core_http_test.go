@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"notechondria-auth/api"
-
 	"notechondria-auth/app"
 )
 

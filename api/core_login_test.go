@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"notechondria-auth/api"
-
 	"notechondria-auth/app"
 	"notechondria-auth/password"
 )

@@ -1,14 +1,14 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"unicode"
+
+	"notechondria-auth/app"
 )
 
 // FuzzParseAuthorization: never panics; a session key is stripped and

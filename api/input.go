@@ -1,8 +1,6 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"notechondria-auth/app"
 )
 
 // input is a decoded request body (JSON, form or multipart, as DRF's default

@@ -1,14 +1,14 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"notechondria-auth/app"
 )
 
 // respWriter records the status and the matched route for the access log

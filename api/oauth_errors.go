@@ -1,12 +1,11 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"errors"
 	"fmt"
 	"net/http"
 
+	"notechondria-auth/app"
 	"notechondria-auth/oauth"
 )
 

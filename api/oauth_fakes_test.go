@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"notechondria-auth/api"
-
 	jose "github.com/go-jose/go-jose/v4"
 
+	"notechondria-auth/api"
 	"notechondria-auth/oauth"
 )
 

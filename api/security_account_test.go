@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"notechondria-auth/api"
-
 	"github.com/rs/zerolog"
 
+	"notechondria-auth/api"
 	"notechondria-auth/app"
 	"notechondria-auth/cli"
 	"notechondria-auth/db"

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"notechondria-auth/app"
-	"notechondria-auth/password"
 	"notechondria-auth/db"
+	"notechondria-auth/password"
 )
 
 // adminFlags are shared by the commands that open the database.
@@ -50,7 +50,6 @@ Run "notechondria-auth user <subcommand> --help" for flags.`
 func isHelp(args []string) bool {
 	return len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help" || args[0] == "help")
 }
-
 
 func userCmd(ctx context.Context, env Env, args []string) error {
 	if isHelp(args) {

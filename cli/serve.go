@@ -12,9 +12,9 @@ import (
 
 	"notechondria-auth/api"
 	"notechondria-auth/app"
+	"notechondria-auth/db"
 	"notechondria-auth/mail"
 	"notechondria-auth/sysd"
-	"notechondria-auth/db"
 )
 
 const serveUsage = `Run the HTTP server: migrate the database, optionally revoke every session,

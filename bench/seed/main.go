@@ -39,8 +39,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"notechondria-auth/app"
-	"notechondria-auth/password"
 	"notechondria-auth/db"
+	"notechondria-auth/password"
 )
 
 const benchPassword = "Bench-pass-1"

@@ -1,14 +1,14 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"notechondria-auth/app"
 )
 
 // sessionJSON is the "session" object of the auth payload.

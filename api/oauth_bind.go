@@ -1,14 +1,14 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
+
+	"notechondria-auth/app"
 )
 
 // socialAccountJSON is the body of a successful bind (CONTRACT #21).

@@ -1,11 +1,11 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"net/http"
 
 	"github.com/julienschmidt/httprouter"
+
+	"notechondria-auth/app"
 )
 
 // socialAccountListJSON is one row of GET auth/social-accounts/.

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"notechondria-auth/app"
 	"notechondria-auth/oauth"
 )
 

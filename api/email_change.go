@@ -1,13 +1,12 @@
 package api
 
 import (
-	"notechondria-auth/app"
-
 	"net/http"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
+	"notechondria-auth/app"
 	"notechondria-auth/mail"
 )
 

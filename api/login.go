@@ -1,0 +1,117 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"notechondria-auth/app"
+)
+
+// Sign-in messages (CONTRACT 1.3 #5).
+const (
+	msgLoginIdentifierRequired = "Sign-in rejected: Backend.Creators.Auth/login — either email or username is required in the login payload."
+	msgLoginMismatch           = "Sign-in rejected: Backend.Creators.Auth/login — email/username and password do not match any active account."
+)
+
+// handleLogin is POST auth/login/.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	in, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	ident, _ := in.str("identifier", field{})
+	email, _ := in.str("email", field{})
+	pw, _ := in.str("password", field{required: true})
+	if err := in.err(); err != nil {
+		return err
+	}
+	if ident == "" {
+		ident = email
+	}
+	if ident = strings.TrimSpace(ident); ident == "" {
+		return app.NonFieldError(msgLoginIdentifierRequired)
+	}
+	ipKey := "ip:" + s.clientIP(r)
+	if retry, ok := s.loginIP.Check(ipKey); !ok {
+		return s.throttled(retry)
+	}
+	u, err := s.lookupLogin(r, ident)
+	if err != nil {
+		return err
+	}
+	// One budget per account, whichever identifier (email or username)
+	// names it; unknown identifiers get their own.
+	accountKey := loginThrottleKey(ident)
+	if u != nil {
+		accountKey = accountThrottleKey(u.ID)
+	}
+	if retry, ok := s.loginAccount.Check(accountKey); !ok {
+		return s.throttled(retry)
+	}
+	ok := false
+	if u == nil {
+		// Unknown account: spend the same time as a real check.
+		if err := s.hasher.DummyVerify(r.Context(), pw); err != nil {
+			return app.Internal(err)
+		}
+	} else {
+		var rehash bool
+		ok, rehash, _ = s.hasher.Verify(r.Context(), pw, u.Password)
+		ok = ok && u.IsActive
+		if ok && rehash {
+			if h, err := s.hasher.Hash(r.Context(), pw); err == nil {
+				if _, err := s.store.SetPassword(r.Context(), u.ID, h, false, 0, s.now()); err != nil {
+					s.log.Warn().Err(err).Int64("user_id", u.ID).Msg("password rehash failed")
+				}
+			}
+		}
+	}
+	if !ok {
+		s.metrics.loginFailures.Add(1)
+		s.loginAccount.Add(accountKey)
+		s.loginIP.Add(ipKey)
+		return app.NonFieldError(msgLoginMismatch)
+	}
+	p, err := s.mintSession(r, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// maxThrottleKeyLen bounds the identifier part of a login throttle key. No
+// account can match a longer identifier (usernames have at most 150
+// characters, emails 254), but the field itself is unbounded (up to the
+// body limit), and every failing identifier is kept as a limiter key: a
+// stream of distinct megabyte-long identifiers would otherwise pin up to
+// DefaultMaxKeys megabytes.
+const maxThrottleKeyLen = 256
+
+// loginThrottleKey is the per-account failure budget key of an identifier:
+// case-insensitive, and a digest for identifiers too long to be an account.
+func loginThrottleKey(ident string) string {
+	k := strings.ToLower(ident)
+	if len(k) > maxThrottleKeyLen {
+		return "login#" + app.HashHex(k)
+	}
+	return "login:" + k
+}
+
+// accountThrottleKey is the failure budget of an existing account.
+func accountThrottleKey(userID int64) string { return "user:" + itoa(userID) }
+
+// lookupLogin finds the account of a sign-in identifier: by email first,
+// then by username, both case-insensitively. nil when none matches.
+func (s *Server) lookupLogin(r *http.Request, ident string) (*app.User, error) {
+	u, err := s.store.UserByEmail(r.Context(), ident)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		u, err = s.store.UserByUsername(r.Context(), ident)
+	}
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return nil, nil
+	}
+	return u, err
+}
