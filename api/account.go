@@ -18,6 +18,8 @@ const (
 	msgCurrentPasswordWrong  = "Password not updated: Backend.Creators.Auth/password.change — current password does not match."
 	msgPasswordChanged       = "Password changed: Backend.Creators.Auth/password.change — session token rotated; previous sessions invalidated."
 	msgSessionRequiredForKey = "This action requires a signed-in session: an API key cannot change the password or the email address."
+	// Ours: a leaked API key must not link or unlink sign-in providers.
+	msgSessionRequiredForLink = "This action requires a signed-in session: an API key cannot link or unlink a sign-in provider."
 )
 
 // handleSendIdentityCode is POST auth/send-identity-code/.
@@ -26,14 +28,15 @@ func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, 
 	if u.Email == "" {
 		return app.Detail(app.EINVALID, msgNoEmailOnFile)
 	}
-	if err := s.emailBudgetLeft(u.Email); err != nil {
-		return err
-	}
-	res, err := s.issueAndSend(r, mail.Identity, u.Email, app.FuncIdentity(u.ID), app.CodeFunction, u.ID)
+	budget, err := s.take(s.ownerMail(u.ID))
 	if err != nil {
 		return err
 	}
-	s.emailRequests.Add(emailBudgetKey(u.Email))
+	res, err := s.issueAndSend(r, mail.Identity, u.Email, app.FuncIdentity(u.ID), app.CodeFunction, u.ID, "")
+	if err != nil {
+		budget.refund()
+		return err
+	}
 	writeDelivery(w, http.StatusOK, res, "masked_email", maskEmail(u.Email))
 	return nil
 }
@@ -56,24 +59,33 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 	if err := in.err(); err != nil {
 		return err
 	}
-	key := accountThrottleKey(a.User.ID) // the account's sign-in budget
-	if retry, ok := s.loginAccount.Check(key); !ok {
-		return s.throttled(retry)
-	}
-	u, err := s.store.UserByID(r.Context(), a.User.ID)
+	// The account's sign-in budget, reserved before the hash; a correct
+	// current password gives it back.
+	pwBudget, err := s.take(charge{s.budgets.loginAccount, accountThrottleKey(a.User.ID)})
 	if err != nil {
 		return err
 	}
+	u, err := s.store.UserByID(r.Context(), a.User.ID)
+	if err != nil {
+		pwBudget.refund()
+		return err
+	}
 	if ok, _, _ := s.hasher.Verify(r.Context(), current, u.Password); !ok {
-		s.loginAccount.Add(key)
 		return app.Detail(app.EINVALID, msgCurrentPasswordWrong)
 	}
-	if _, err := s.store.ConsumeCode(r.Context(), app.FuncIdentity(u.ID), app.CodeFunction, app.CodeHash(code), u.ID,
-		s.cfg.CodeMaxAttempts, s.now()); app.ErrorCode(err) == app.ENOTFOUND {
+	pwBudget.refund()
+	function := app.FuncIdentity(u.ID)
+	guess, err := s.take(s.guesses(r, function))
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.ConsumeCode(r.Context(), function, app.CodeFunction, app.CodeHash(code), u.ID,
+		s.codeAttemptsTotal(), s.now()); app.ErrorCode(err) == app.ENOTFOUND {
 		return app.Detail(app.EINVALID, msgIdentityCodeInvalid)
 	} else if err != nil {
 		return err
 	}
+	guess.refund()
 	hash, err := s.hasher.Hash(r.Context(), next)
 	if err != nil {
 		return app.Internal(err)
@@ -82,11 +94,12 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 	if err != nil {
 		return err
 	}
-	p, err := s.mintSession(r, u)
+	u.Password = hash
+	p, err := s.mintSessionFor(r, u, hash)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
+	writeSecret(w, http.StatusOK, struct {
 		Message string      `json:"message"`
 		Token   string      `json:"token"`
 		Session sessionJSON `json:"session"`
@@ -106,6 +119,6 @@ func (s *Server) handleRotateAPIKey(w http.ResponseWriter, r *http.Request, _ ht
 	if _, err := s.store.SetAPIKey(r.Context(), a.User.ID, app.HashHex(key), key[:8], s.now()); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"api_key": key, "api_key_prefix": key[:8]})
+	writeSecret(w, http.StatusOK, map[string]string{"api_key": key, "api_key_prefix": key[:8]})
 	return nil
 }

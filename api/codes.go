@@ -1,11 +1,14 @@
 package api
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strings"
 
 	"notechondria-auth/app"
 	"notechondria-auth/mail"
+
+	"github.com/julienschmidt/httprouter"
 )
 
 // maskEmail is the first character, "***", then everything from the "@".
@@ -20,7 +23,7 @@ func maskEmail(email string) string {
 
 // issueAndSend creates a fresh code for function/usage, bound to userID when
 // non-zero, and mails it.
-func (s *Server) issueAndSend(r *http.Request, kind mail.Kind, to, function, usage string, userID int64) (mail.Result, error) {
+func (s *Server) issueAndSend(r *http.Request, kind mail.Kind, to, function, usage string, userID int64, note string) (mail.Result, error) {
 	plain, err := app.RandomCode(s.rand)
 	if err != nil {
 		return mail.Result{}, app.Internal(err)
@@ -31,28 +34,55 @@ func (s *Server) issueAndSend(r *http.Request, kind mail.Kind, to, function, usa
 	if err := s.store.IssueCode(r.Context(), c); err != nil {
 		return mail.Result{}, err
 	}
-	return s.send(r, kind, to, plain), nil
+	return s.send(r, kind, to, plain, note), nil
 }
 
 // send delivers a code mail, or logs it (the development fallback).
-func (s *Server) send(r *http.Request, kind mail.Kind, to, code string) mail.Result {
+func (s *Server) send(r *http.Request, kind mail.Kind, to, code, note string) mail.Result {
 	ttl := int(s.cfg.CodeTTL.Hours())
-	m := mail.Compose(kind, to, code, ttl, s.cfg.FrontendVerifyURL)
+	m := mail.Compose(kind, to, code, ttl, s.cfg.FrontendVerifyURL).WithNote(note)
 	return mail.Deliver(r.Context(), s.mailer, s.mailLog, kind, m)
 }
 
-// emailBudgetKey is the throttle key of code requests for an address.
-func emailBudgetKey(email string) string { return "mail:" + strings.ToLower(email) }
-
-// emailBudgetLeft answers 429 when the address has used its budget of code
-// requests (registration, resend, reset, identity and change-email codes),
-// without spending any of it.
-func (s *Server) emailBudgetLeft(email string) error {
-	if retry, ok := s.emailRequests.Check(emailBudgetKey(email)); !ok {
-		return s.throttled(retry)
-	}
-	return nil
+// ownerMail is the mail budget of a signed-in owner's own codes (identity
+// step-up, change of email): per account, never charged by anonymous
+// traffic, so nobody else can delay the owner's codes.
+func (s *Server) ownerMail(userID int64) charge {
+	return charge{s.budgets.mailOwner, "user:" + itoa(userID)}
 }
+
+// anonMail is the mail budget of codes anybody can ask for (registration,
+// resend, password reset): per address.
+func (s *Server) anonMail(email string) charge { return charge{s.budgets.mailAnon, emailKey(email)} }
+
+// anonymous wraps the handler of an anonymous endpoint that hashes a
+// password, sends a mail or tells whether an account exists: every request
+// is charged to its client network's budget before any of that work.
+func (s *Server) anonymous(h apiHandler) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		if _, err := s.take(charge{s.budgets.anonIP, "anon:" + clientNet(s.clientIP(r))}); err != nil {
+			return err
+		}
+		return h(w, r, p)
+	}
+}
+
+// guesses is the budget of wrong codes for one purpose (a code function)
+// from one client network: a code stops accepting that client's guesses
+// after CodeMaxAttempts, while it dies for everybody only after
+// codeAttemptsTotal wrong tries in all (so one client cannot kill the code
+// its owner just received).
+func (s *Server) guesses(r *http.Request, function string) charge {
+	return charge{s.budgets.codeGuess, function + "|" + clientNet(s.clientIP(r))}
+}
+
+// codeAttemptsTotal is the number of wrong tries, from all clients, after
+// which a code dies.
+func (s *Server) codeAttemptsTotal() int { return s.cfg.CodeMaxAttempts * codeClientsBeforeDeath }
+
+// codeClientsBeforeDeath: a code dies after this many clients' full
+// allowances of wrong guesses.
+const codeClientsBeforeDeath = 10
 
 // writeDelivery answers a request that mailed a code: {"message",
 // "delivery_fallback"} plus the given key/value pairs.
@@ -64,14 +94,26 @@ func writeDelivery(w http.ResponseWriter, status int, res mail.Result, kv ...str
 	writeJSON(w, status, body)
 }
 
-// checkEmailBudget throttles code requests per address: it answers 429 when
-// the budget is used up, else it spends one request of it. The request that
-// uses the last unit of the budget is still served (Limiter.Add reports
-// "over" for it, so Add alone would refuse one request too early).
-func (s *Server) checkEmailBudget(email string) error {
-	if err := s.emailBudgetLeft(email); err != nil {
+// liveCodeMatches reports whether code is the live code of function/usage,
+// compared in constant time, without spending it (IssueCode keeps one live
+// code per function).
+func (s *Server) liveCodeMatches(r *http.Request, function, usage, code string) (bool, error) {
+	c, err := s.store.LatestCode(r.Context(), function, usage, s.now())
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(c.CodeHash), []byte(app.CodeHash(code))) == 1, nil
+}
+
+// wrongCode counts a wrong code against the live codes of function/usage
+// (ConsumeCode of a hash that matches none records the miss) and answers
+// answer.
+func (s *Server) wrongCode(r *http.Request, function, usage, code string, userID int64, answer error) error {
+	if _, err := s.store.ConsumeCode(r.Context(), function, usage, app.CodeHash(code), userID,
+		s.codeAttemptsTotal(), s.now()); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
 		return err
 	}
-	s.emailRequests.Add(emailBudgetKey(email))
-	return nil
+	return answer
 }

@@ -47,19 +47,25 @@ func (s *Server) handleChangeEmail(w http.ResponseWriter, r *http.Request, _ htt
 	if err := in.err(); err != nil {
 		return err
 	}
-	// Throttle before spending the identity code: a 429 must not burn it.
-	if err := s.emailBudgetLeft(newEmail); err != nil {
+	// Reserve the new address's mail budget and the guess budget before
+	// spending the identity code: a 429 must not burn it.
+	function := app.FuncIdentity(a.User.ID)
+	budget, err := s.take(charge{s.budgets.mailChange, emailKey(newEmail)}, s.guesses(r, function))
+	if err != nil {
 		return err
 	}
-	if _, err := s.store.ConsumeCode(r.Context(), app.FuncIdentity(a.User.ID), app.CodeFunction, app.CodeHash(identity), a.User.ID,
-		s.cfg.CodeMaxAttempts, s.now()); app.ErrorCode(err) == app.ENOTFOUND {
+	if _, err := s.store.ConsumeCode(r.Context(), function, app.CodeFunction, app.CodeHash(identity), a.User.ID,
+		s.codeAttemptsTotal(), s.now()); app.ErrorCode(err) == app.ENOTFOUND {
+		budget[:1].refund() // no mail went out; the wrong guess stays counted
 		return app.Detail(app.EINVALID, msgEmailIdentity)
 	} else if err != nil {
+		budget.refund()
 		return err
 	}
-	s.emailRequests.Add(emailBudgetKey(newEmail))
-	res, err := s.issueAndSend(r, mail.ChangeEmail, newEmail, app.FuncChangeEmail(newEmail), app.CodeFunction, a.User.ID)
+	budget[1:].refund()
+	res, err := s.issueAndSend(r, mail.ChangeEmail, newEmail, app.FuncChangeEmail(newEmail), app.CodeFunction, a.User.ID, "")
 	if err != nil {
+		budget[:1].refund()
 		return err
 	}
 	writeDelivery(w, http.StatusOK, res, "email", newEmail)
@@ -71,7 +77,14 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request, a *a
 	if a.Session != nil {
 		keep = a.Session.ID
 	}
-	_, err := s.store.ChangeEmail(r.Context(), a.User.ID, keep, newEmail, app.CodeHash(code), s.cfg.CodeMaxAttempts, s.now())
+	guess, err := s.take(s.guesses(r, app.FuncChangeEmail(newEmail)))
+	if err != nil {
+		return err
+	}
+	_, err = s.store.ChangeEmail(r.Context(), a.User.ID, keep, newEmail, app.CodeHash(code), s.codeAttemptsTotal(), s.now())
+	if app.ErrorCode(err) != app.ENOTFOUND {
+		guess.refund() // only a wrong code counts
+	}
 	switch app.ErrorCode(err) {
 	case "":
 	case app.ENOTFOUND:

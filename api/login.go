@@ -33,12 +33,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	if ident = strings.TrimSpace(ident); ident == "" {
 		return app.NonFieldError(msgLoginIdentifierRequired)
 	}
-	ipKey := "ip:" + s.clientIP(r)
-	if retry, ok := s.loginIP.Check(ipKey); !ok {
-		return s.throttled(retry)
+	// Reserve before the ~25 ms hash: the client network's failure budget,
+	// then the account's. A correct password gives both back.
+	netKey := "ip:" + clientNet(s.clientIP(r))
+	clean := s.budgets.loginIP.Enabled() && s.budgets.loginIP.Clean(netKey)
+	ipRes, err := s.take(charge{s.budgets.loginIP, netKey})
+	if err != nil {
+		return err
 	}
 	u, err := s.lookupLogin(r, ident)
 	if err != nil {
+		ipRes.refund()
 		return err
 	}
 	// One budget per account, whichever identifier (email or username)
@@ -47,8 +52,21 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	if u != nil {
 		accountKey = accountThrottleKey(u.ID)
 	}
-	if retry, ok := s.loginAccount.Check(accountKey); !ok {
-		return s.throttled(retry)
+	acctRes, err := s.take(charge{s.budgets.loginAccount, accountKey})
+	if err != nil {
+		// The account is locked by failures. A client whose network has
+		// not failed recently may still try, from a second budget of the
+		// account that a guesser can only spend from as many fresh
+		// networks: one failure every 90 s from elsewhere does not lock
+		// the owner out, and the guesser stays throttled.
+		var cleanErr error = err
+		if clean {
+			acctRes, cleanErr = s.take(charge{s.budgets.loginClean, accountKey})
+		}
+		if cleanErr != nil {
+			ipRes.refund()
+			return err
+		}
 	}
 	ok := false
 	if u == nil {
@@ -64,21 +82,26 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 			if h, err := s.hasher.Hash(r.Context(), pw); err == nil {
 				if _, err := s.store.SetPassword(r.Context(), u.ID, h, false, 0, s.now()); err != nil {
 					s.log.Warn().Err(err).Int64("user_id", u.ID).Msg("password rehash failed")
+				} else {
+					u.Password = h
 				}
 			}
 		}
 	}
 	if !ok {
 		s.metrics.loginFailures.Add(1)
-		s.loginAccount.Add(accountKey)
-		s.loginIP.Add(ipKey)
-		return app.NonFieldError(msgLoginMismatch)
+		return app.NonFieldError(msgLoginMismatch) // the reservations stay spent
 	}
-	p, err := s.mintSession(r, u)
-	if err != nil {
+	ipRes.refund()
+	acctRes.refund()
+	p, err := s.mintSessionFor(r, u, u.Password)
+	if app.ErrorCode(err) == app.ECONFLICT {
+		// The password changed while it was being checked.
+		return app.NonFieldError(msgLoginMismatch)
+	} else if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeSecret(w, http.StatusOK, p)
 	return nil
 }
 

@@ -118,6 +118,9 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	gauge(w, "ntc_sweeper_runs_total", "Sweeper runs.", "counter", st.Sweeps)
 	gauge(w, "ntc_sweeper_sessions_deleted_total", "Session rows deleted by the sweeper.", "counter", st.SweptSessions)
 	gauge(w, "ntc_sweeper_codes_deleted_total", "Code rows deleted by the sweeper.", "counter", st.SweptCodes)
+	gauge(w, "ntc_sweeper_pending_accounts_deleted_total", "Never-verified accounts deleted by the sweeper.", "counter", st.SweptPending)
+	gauge(w, "ntc_cache_changes_applied_total", "Change-log rows applied to the caches (writes by any process).", "counter", st.ChangesApplied)
+	gauge(w, "ntc_cache_purges_total", "Times the caches were emptied (wipe, change-log gap or read failure).", "counter", st.CachePurges)
 	gauge(w, "ntc_login_failures_total", "Failed sign-in attempts.", "counter", m.loginFailures.Load())
 	gauge(w, "ntc_throttled_requests_total", "Requests answered 429.", "counter", m.throttled.Load())
 }

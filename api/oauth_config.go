@@ -32,6 +32,8 @@ func (s *Server) handleOAuthCallback(provider string) http.HandlerFunc {
 		h.Set("Cache-Control", "no-store")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
+		// The page runs one inline script (the redirect); nothing may frame it.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 		w.WriteHeader(status)
 		w.Write(page)
 	}

@@ -163,7 +163,7 @@ func (s *Server) handleOAuthSignIn(provider string) apiHandler {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, p)
+		writeSecret(w, http.StatusOK, p)
 		return nil
 	}
 }

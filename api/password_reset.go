@@ -30,16 +30,26 @@ func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request, _ h
 		return err
 	}
 	email = strings.ToLower(email)
-	if err := s.checkEmailBudget(email); err != nil {
+	budget, err := s.take(s.anonMail(email))
+	if err != nil {
 		return err
 	}
-	if _, err := s.store.UserByEmail(r.Context(), email); app.ErrorCode(err) == app.ENOTFOUND {
+	u, err := s.store.UserByEmail(r.Context(), email)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		budget.refund() // no mail went out
 		return app.FieldError("email", msgResetNoAccount)
 	} else if err != nil {
+		budget.refund()
 		return err
 	}
-	res, err := s.issueAndSend(r, mail.PasswordReset, email, app.FuncPasswordReset(email), app.CodeFunction, 0)
+	note, err := s.resetNote(r, u)
 	if err != nil {
+		budget.refund()
+		return err
+	}
+	res, err := s.issueAndSend(r, mail.PasswordReset, email, app.FuncPasswordReset(email), app.CodeFunction, 0, note)
+	if err != nil {
+		budget.refund()
 		return err
 	}
 	writeDelivery(w, http.StatusOK, res, "email", email)
@@ -62,16 +72,48 @@ func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Reque
 	if err := in.err(); err != nil {
 		return err
 	}
+	email = strings.ToLower(email)
+	function := app.FuncPasswordReset(email)
+	guess, err := s.take(s.guesses(r, function))
+	if err != nil {
+		return err
+	}
+	// Look at the code before hashing the new password: a bogus confirm
+	// costs a read, not a ~25 ms hash. A miss still counts as a wrong try.
+	hit, err := s.liveCodeMatches(r, function, app.CodeFunction, code)
+	if err != nil {
+		return err
+	}
+	if !hit {
+		return s.wrongCode(r, function, app.CodeFunction, code, 0, app.NonFieldError(msgResetCode))
+	}
 	hash, err := s.hasher.Hash(r.Context(), pw)
 	if err != nil {
 		return app.Internal(err)
 	}
-	_, _, err = s.store.ResetPassword(r.Context(), strings.ToLower(email), app.CodeHash(code), hash, s.cfg.CodeMaxAttempts, s.now())
+	_, _, err = s.store.ResetPassword(r.Context(), email, app.CodeHash(code), hash, s.codeAttemptsTotal(), s.now())
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return app.NonFieldError(msgResetCode)
 	} else if err != nil {
 		return err
 	}
+	guess.refund()
 	writeJSON(w, http.StatusOK, map[string]string{"message": msgResetDone})
 	return nil
+}
+
+// resetNote tells the owner, in the reset mail, which sign-in providers are
+// linked to the account: a reset ends every credential but the new
+// password, those links included, and the owner links them again.
+func (s *Server) resetNote(r *http.Request, u *app.User) (string, error) {
+	links, err := s.store.SocialAccountsByUser(r.Context(), u.ID)
+	if err != nil || len(links) == 0 {
+		return "", err
+	}
+	names := make([]string, 0, len(links))
+	for _, l := range links {
+		names = append(names, providerTitle(l.Provider))
+	}
+	return "Sign-in providers linked to this account: " + strings.Join(names, ", ") +
+		". Resetting the password unlinks them and ends every session and the API key; link them again from your account page afterwards.", nil
 }

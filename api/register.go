@@ -85,11 +85,13 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 			return app.FieldError("invitation_code", msgRegGate)
 		}
 	}
-	if err := s.checkEmailBudget(email); err != nil {
+	budget, err := s.take(s.anonMail(email))
+	if err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
+		budget.refund()
 		return app.Internal(err)
 	}
 	plain, err := app.RandomCode(s.rand)
@@ -110,6 +112,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 		_, err := s.store.Register(ctx, reg)
 		if app.ErrorCode(err) != app.ECONFLICT || attempt > 0 {
 			if err != nil {
+				budget.refund()
 				return err
 			}
 			break
@@ -127,7 +130,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 			return err
 		}
 	}
-	res := s.send(r, mail.Registration, email, plain)
+	res := s.send(r, mail.Registration, email, plain, "")
 	writeDelivery(w, http.StatusCreated, res, "email", email)
 	return nil
 }
@@ -169,21 +172,27 @@ func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request, _ htt
 	if err := in.err(); err != nil {
 		return err
 	}
+	email = strings.ToLower(email)
+	guess, err := s.take(s.guesses(r, email))
+	if err != nil {
+		return err
+	}
 	unusable, err := app.UnusablePassword(s.rand)
 	if err != nil {
 		return app.Internal(err)
 	}
-	u, err := s.store.VerifyEmail(r.Context(), strings.ToLower(email), app.CodeHash(code), s.cfg.CodeMaxAttempts, s.now(), unusable)
+	u, err := s.store.VerifyEmail(r.Context(), email, app.CodeHash(code), s.codeAttemptsTotal(), s.now(), unusable)
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return app.NonFieldError(msgVerifyCode)
 	} else if err != nil {
 		return err
 	}
+	guess.refund()
 	p, err := s.mintSession(r, u)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeSecret(w, http.StatusOK, p)
 	return nil
 }
 
@@ -215,11 +224,13 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 	} else if app.ErrorCode(err) != app.ENOTFOUND {
 		return err
 	}
-	if err := s.checkEmailBudget(email); err != nil {
+	budget, err := s.take(s.anonMail(email))
+	if err != nil {
 		return err
 	}
-	res, err := s.issueAndSend(r, mail.Registration, email, email, app.CodeRegister, u.ID)
+	res, err := s.issueAndSend(r, mail.Registration, email, email, app.CodeRegister, u.ID, "")
 	if err != nil {
+		budget.refund()
 		return err
 	}
 	writeDelivery(w, http.StatusOK, res)

@@ -22,8 +22,12 @@ const (
 	authNone                     // authentication_classes = [] (the probe)
 	// authSession is authRequired, and an API key is refused with 403:
 	// what a leaked MCP key must not do (change the password or the
-	// email, link or unlink a sign-in provider).
+	// email address).
 	authSession
+	// authSessionLink is authSession for linking and unlinking sign-in
+	// providers (a key holder who links their own GitHub would sign in by
+	// OAuth for good, even after the owner rotates the key).
+	authSessionLink
 )
 
 // apiHandler is the signature of every API handler: it writes a success
@@ -41,12 +45,16 @@ func (s *Server) api(route string, mode authMode, h apiHandler) httprouter.Handl
 				s.writeError(w, r, err)
 				return
 			}
-			if a == nil && (mode == authRequired || mode == authSession) {
+			if a == nil && mode != authOptional {
 				s.writeError(w, r, app.Unauthorized(app.MsgNotProvided))
 				return
 			}
-			if mode == authSession && a.ViaAPIKey() {
-				s.writeError(w, r, app.Detail(app.EFORBIDDEN, msgSessionRequiredForKey))
+			if a.ViaAPIKey() && (mode == authSession || mode == authSessionLink) {
+				msg := msgSessionRequiredForKey
+				if mode == authSessionLink {
+					msg = msgSessionRequiredForLink
+				}
+				s.writeError(w, r, app.Detail(app.EFORBIDDEN, msg))
 				return
 			}
 			if a != nil {
@@ -87,6 +95,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// writeSecret is writeJSON for a body that carries a credential (a session
+// token or an API key): no cache, proxy or browser history may keep it.
+func writeSecret(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, v)
 }
 
 // writeError maps err to its status and DRF-shaped body. Internal errors are

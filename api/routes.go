@@ -37,32 +37,32 @@ func (s *Server) routes() http.Handler {
 		rt.Handler(method, path, s.page(path, h))
 	}
 
-	api("POST", "auth/register/", authOptional, s.handleRegister)                           // #1
-	api("POST", "auth/validate-invitation/", authOptional, s.handleValidateInvitation)      // #2
-	api("POST", "auth/verify-email/", authOptional, s.handleVerifyEmail)                    // #3
-	api("POST", "auth/resend-verification/", authOptional, s.handleResendVerification)      // #4
-	api("POST", "auth/login/", authOptional, s.handleLogin)                                 // #5
-	api("POST", "auth/password-reset/", authOptional, s.handlePasswordReset)                // #6
-	api("POST", "auth/password-reset/confirm/", authOptional, s.handlePasswordResetConfirm) // #7
-	api("POST", "auth/send-identity-code/", authRequired, s.handleSendIdentityCode)         // #8
-	api("POST", "auth/change-password/", authSession, s.handleChangePassword)               // #9
-	api("POST", "auth/change-email/", authSession, s.handleChangeEmail)                     // #10
-	api("POST", "auth/rotate-api-key/", authRequired, s.handleRotateAPIKey)                 // #11
-	api("POST", "auth/logout/", authRequired, s.handleLogout)                               // #12
-	api("GET", "auth/session/", authNone, s.handleProbe)                                    // #13
-	api("GET", "auth/sessions/", authRequired, s.handleSessionList)                         // #14
-	api("DELETE", "auth/sessions/", authRequired, s.handleSessionRevokeOthers)              // #14 (ours: sign out the others)
-	api("DELETE", "auth/sessions/:id/", authRequired, s.handleSessionRevoke)                // #15
-	rt.GET("/api/v1/auth/verify/", s.handleVerify)                                          // ours: forward auth, the hot path
-	api("GET", "auth/oauth-config/", authOptional, s.handleOAuthConfig)                     // #16
-	api("POST", "auth/google/", authOptional, s.handleOAuthSignIn(oauth.ProviderGoogle))    // #17
-	api("POST", "auth/github/", authOptional, s.handleOAuthSignIn(oauth.ProviderGitHub))    // #18
-	api("GET", "auth/social-accounts/", authRequired, s.handleSocialAccounts)               // #19
-	api("DELETE", "auth/social-accounts/:provider/", authRequired, s.handleSocialUnlink)    // #20
-	api("POST", "auth/bind/google/", authRequired, s.handleOAuthBind(oauth.ProviderGoogle)) // #21
-	api("POST", "auth/bind/github/", authRequired, s.handleOAuthBind(oauth.ProviderGitHub)) // #22
-	api("GET", "settings/", authRequired, s.handleSettingsGet)                              // #23
-	api("PATCH", "settings/", authRequired, s.handleSettingsPatch)                          // #23
+	api("POST", "auth/register/", authOptional, s.anonymous(s.handleRegister))                           // #1
+	api("POST", "auth/validate-invitation/", authOptional, s.anonymous(s.handleValidateInvitation))      // #2
+	api("POST", "auth/verify-email/", authOptional, s.anonymous(s.handleVerifyEmail))                    // #3
+	api("POST", "auth/resend-verification/", authOptional, s.anonymous(s.handleResendVerification))      // #4
+	api("POST", "auth/login/", authOptional, s.handleLogin)                                              // #5
+	api("POST", "auth/password-reset/", authOptional, s.anonymous(s.handlePasswordReset))                // #6
+	api("POST", "auth/password-reset/confirm/", authOptional, s.anonymous(s.handlePasswordResetConfirm)) // #7
+	api("POST", "auth/send-identity-code/", authRequired, s.handleSendIdentityCode)                      // #8
+	api("POST", "auth/change-password/", authSession, s.handleChangePassword)                            // #9
+	api("POST", "auth/change-email/", authSession, s.handleChangeEmail)                                  // #10
+	api("POST", "auth/rotate-api-key/", authRequired, s.handleRotateAPIKey)                              // #11
+	api("POST", "auth/logout/", authRequired, s.handleLogout)                                            // #12
+	api("GET", "auth/session/", authNone, s.handleProbe)                                                 // #13
+	api("GET", "auth/sessions/", authRequired, s.handleSessionList)                                      // #14
+	api("DELETE", "auth/sessions/", authRequired, s.handleSessionRevokeOthers)                           // #14 (ours: sign out the others)
+	api("DELETE", "auth/sessions/:id/", authRequired, s.handleSessionRevoke)                             // #15
+	rt.GET("/api/v1/auth/verify/", s.handleVerify)                                                       // ours: forward auth, the hot path
+	api("GET", "auth/oauth-config/", authOptional, s.handleOAuthConfig)                                  // #16
+	api("POST", "auth/google/", authOptional, s.anonymous(s.handleOAuthSignIn(oauth.ProviderGoogle)))    // #17
+	api("POST", "auth/github/", authOptional, s.anonymous(s.handleOAuthSignIn(oauth.ProviderGitHub)))    // #18
+	api("GET", "auth/social-accounts/", authRequired, s.handleSocialAccounts)                            // #19
+	api("DELETE", "auth/social-accounts/:provider/", authSessionLink, s.handleSocialUnlink)              // #20
+	api("POST", "auth/bind/google/", authSessionLink, s.handleOAuthBind(oauth.ProviderGoogle))           // #21
+	api("POST", "auth/bind/github/", authSessionLink, s.handleOAuthBind(oauth.ProviderGitHub))           // #22
+	api("GET", "settings/", authRequired, s.handleSettingsGet)                                           // #23
+	api("PATCH", "settings/", authRequired, s.handleSettingsPatch)                                       // #23
 
 	// The OAuth callback pages (CONTRACT "OAuth callback", project level).
 	page("GET", "/auth/google/callback", s.handleOAuthCallback(oauth.ProviderGoogle))

@@ -15,7 +15,6 @@ import (
 	"notechondria-auth/mail"
 	"notechondria-auth/oauth"
 	"notechondria-auth/password"
-	"notechondria-auth/throttle"
 )
 
 // Config is the HTTP layer's configuration (flags and environment are
@@ -35,6 +34,7 @@ type Config struct {
 	LoginFailuresPerAccount Rule
 	LoginFailuresPerIP      Rule
 	EmailRequestsPerAddress Rule
+	AnonymousRequestsPerIP  Rule
 
 	Google         oauth.GoogleConfig
 	GitHub         oauth.GitHubConfig
@@ -79,7 +79,7 @@ type Server struct {
 	ipKey   []byte
 	metrics *metrics
 
-	loginAccount, loginIP, emailRequests *throttle.Limiter
+	budgets *budgets
 
 	handler http.Handler
 
@@ -97,6 +97,7 @@ func DefaultConfig() Config {
 		LoginFailuresPerAccount: Rule{Limit: 10, Window: 15 * time.Minute},
 		LoginFailuresPerIP:      Rule{Limit: 50, Window: 15 * time.Minute},
 		EmailRequestsPerAddress: Rule{Limit: 5, Window: time.Hour},
+		AnonymousRequestsPerIP:  Rule{Limit: 100, Window: 15 * time.Minute},
 		TrustedProxies:          []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 	}
 }
@@ -128,10 +129,7 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		mailer:  o.Mailer,
 		mailLog: mail.NewLog(o.Logger),
 		metrics: newMetrics(),
-
-		loginAccount:  throttle.New(cfg.LoginFailuresPerAccount.Limit, cfg.LoginFailuresPerAccount.Window, now),
-		loginIP:       throttle.New(cfg.LoginFailuresPerIP.Limit, cfg.LoginFailuresPerIP.Window, now),
-		emailRequests: throttle.New(cfg.EmailRequestsPerAddress.Limit, cfg.EmailRequestsPerAddress.Window, now),
+		budgets: newBudgets(cfg, now),
 	}
 	s.google = oauth.NewGoogle(cfg.Google, oauth.Options{Transport: o.Transport, Now: now})
 	s.github = oauth.NewGitHub(cfg.GitHub, oauth.Options{Transport: o.Transport, Now: now})
@@ -165,11 +163,7 @@ func (s *Server) WipeSessions(ctx context.Context) (int, error) { return s.core.
 // Run runs the core's background work and cleans the throttles after every
 // sweep, until ctx ends; then pending touches are flushed.
 func (s *Server) Run(ctx context.Context) {
-	s.core.Run(ctx, func() {
-		s.loginAccount.Sweep()
-		s.loginIP.Sweep()
-		s.emailRequests.Sweep()
-	})
+	s.core.Run(ctx, s.budgets.sweep)
 }
 
 // Flush persists pending last-seen times.

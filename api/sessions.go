@@ -56,7 +56,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, _ httproute
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, probeJSON{Authenticated: true, authPayload: p})
+	writeSecret(w, http.StatusOK, probeJSON{Authenticated: true, authPayload: p})
 	return nil
 }
 

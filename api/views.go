@@ -199,7 +199,13 @@ func (errNotObject) Error() string { return "not a JSON object" }
 // mintSession creates a session for u from the request's User-Agent and
 // client IP and builds the auth payload around it.
 func (s *Server) mintSession(r *http.Request, u *app.User) (*authPayload, error) {
-	sess, key, err := s.core.MintSession(r.Context(), u, r.Header.Get("User-Agent"), s.ipHash(s.clientIP(r)))
+	return s.mintSessionFor(r, u, "")
+}
+
+// mintSessionFor is mintSession for a caller that verified the password
+// hash requirePassword: ECONFLICT when it changed meanwhile.
+func (s *Server) mintSessionFor(r *http.Request, u *app.User, requirePassword string) (*authPayload, error) {
+	sess, key, err := s.core.MintSession(r.Context(), u, r.Header.Get("User-Agent"), s.ipHash(s.clientIP(r)), requirePassword)
 	if err != nil {
 		return nil, err
 	}

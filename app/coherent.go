@@ -91,6 +91,15 @@ func (s *coherentStore) RevokeAllSessions(ctx context.Context, now time.Time) (i
 	return n, err
 }
 
+// SweepPendingUsers: the deleted accounts.
+func (s *coherentStore) SweepPendingUsers(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	ids, err := s.Store.SweepPendingUsers(ctx, before, limit)
+	for _, id := range ids {
+		s.userChanged(id)
+	}
+	return ids, err
+}
+
 // Register: the pending account may have changed.
 func (s *coherentStore) Register(ctx context.Context, r *Registration) (*User, error) {
 	u, err := s.Store.Register(ctx, r)

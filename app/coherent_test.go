@@ -129,6 +129,21 @@ var invalidates = map[string]func(t *testing.T, f *fixture){
 			t.Fatalf("API key after the change: %v %v", a, err)
 		}
 	},
+	"SweepPendingUsers": func(t *testing.T, f *fixture) {
+		p, key := pendingWithKey(t, f, "old")
+		f.clock.Advance(48 * time.Hour)
+		ids, err := f.core.Store().SweepPendingUsers(bg, f.clock.Now().Add(-24*time.Hour), 10)
+		if err != nil || len(ids) != 1 || ids[0] != p.ID {
+			t.Fatalf("swept %v %v, want [%d]", ids, err, p.ID)
+		}
+		if f.core.CachedCredentials(p.ID) != 0 {
+			t.Fatal("the deleted account's key is still cached")
+		}
+		expectCode(t, f.authCode(key), app.EUNAUTHORIZED)
+		if _, err := f.store.UserByID(bg, f.user.ID); err != nil {
+			t.Fatalf("the active account went too: %v", err)
+		}
+	},
 	"ResolveSocialLogin": func(t *testing.T, f *fixture) {
 		req := &app.SocialLogin{Provider: "github", UID: "42", Email: f.user.Email, EmailVerified: true,
 			Username: "alice", ExtraData: "{}", UnusablePassword: "!x", Now: f.clock.Now()}

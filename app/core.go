@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,19 +57,24 @@ type Options struct {
 // touch writer, the sweeper and authentication, and hands out the coherent
 // store (Store) through which every write that changes cached state goes.
 type Core struct {
-	cfg   Config
-	raw   Store
-	store *coherentStore
-	log   zerolog.Logger
-	now   func() time.Time
-	rand  io.Reader
-	cache *tokenCache
-	lists *listCache
-	touch *toucher
+	cfg      Config
+	raw      Store
+	store    *coherentStore
+	log      zerolog.Logger
+	now      func() time.Time
+	rand     io.Reader
+	cache    *tokenCache
+	lists    *listCache
+	touch    *toucher
+	activeMu sync.Mutex // guards the cached live-session count
+	activeN  int
+	activeAt time.Time
+
 	// changes follows the change log; only Run's goroutine uses it.
 	changes *changeWatcher
 
 	sweeps, sweptSessions, sweptCodes atomic.Uint64
+	sweptPending                      atomic.Uint64
 	changesApplied, purges            atomic.Uint64
 }
 
@@ -167,10 +173,10 @@ func (c *Core) Flush(ctx context.Context) {
 
 // Stats are the core's counters, for /metrics.
 type Stats struct {
-	CacheEntries, CacheHits, CacheMisses uint64
-	TouchBatches, TouchRows              uint64
-	Sweeps, SweptSessions, SweptCodes    uint64
-	ChangesApplied, CachePurges          uint64
+	CacheEntries, CacheHits, CacheMisses            uint64
+	TouchBatches, TouchRows                         uint64
+	Sweeps, SweptSessions, SweptCodes, SweptPending uint64
+	ChangesApplied, CachePurges                     uint64
 }
 
 // Stats returns the current counters.
@@ -180,12 +186,31 @@ func (c *Core) Stats() Stats {
 		CacheEntries: uint64(c.cache.len()), CacheHits: c.cache.hits.Load(), CacheMisses: c.cache.misses.Load(),
 		TouchBatches: batches, TouchRows: rows,
 		Sweeps: c.sweeps.Load(), SweptSessions: c.sweptSessions.Load(), SweptCodes: c.sweptCodes.Load(),
+		SweptPending:   c.sweptPending.Load(),
 		ChangesApplied: c.changesApplied.Load(), CachePurges: c.purges.Load(),
 	}
 }
 
-// ActiveSessions counts every user's live sessions (for /metrics).
+// ActiveSessions counts every user's live sessions (for /metrics). The count
+// is an index range over the sessions seen within the idle timeout, so it is
+// taken at most once per activeCountTTL and shared: a scraper polling
+// /metrics (public on the main listener unless --metrics-addr is set) cannot
+// make the server count on every request.
 func (c *Core) ActiveSessions(ctx context.Context) (int, error) {
-	idle, created := c.cfg.Timeouts.Cutoffs(c.now())
-	return c.raw.CountActiveSessions(ctx, idle, created)
+	now := c.now()
+	c.activeMu.Lock()
+	defer c.activeMu.Unlock()
+	if !c.activeAt.IsZero() && now.Sub(c.activeAt) < activeCountTTL && now.Sub(c.activeAt) >= 0 {
+		return c.activeN, nil
+	}
+	idle, created := c.cfg.Timeouts.Cutoffs(now)
+	n, err := c.raw.CountActiveSessions(ctx, idle, created)
+	if err != nil {
+		return 0, err
+	}
+	c.activeN, c.activeAt = n, now
+	return n, nil
 }
+
+// activeCountTTL is how long a count of live sessions is reused.
+const activeCountTTL = 15 * time.Second

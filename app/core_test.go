@@ -77,7 +77,7 @@ func newFixture(t *testing.T, mutate ...func(*app.Config)) *fixture {
 // signIn mints a session through the core.
 func (f *fixture) signIn(ua string) (*app.Session, string) {
 	f.t.Helper()
-	s, key, err := f.core.MintSession(bg, f.user, ua, "")
+	s, key, err := f.core.MintSession(bg, f.user, ua, "", "")
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -14,6 +14,13 @@ type Session struct {
 	CreatedAt   time.Time
 	LastSeenAt  time.Time
 	RevokedAt   *time.Time
+
+	// RequirePassword is not stored. When set, CreateSession refuses with
+	// ECONFLICT unless it is still the user's stored password hash, checked
+	// in the inserting transaction: a sign-in whose password check raced a
+	// password change (which revoked everything) must not mint a session
+	// with the old password.
+	RequirePassword string
 }
 
 // Timeouts are the session lifetime rules: a session dies when it has been

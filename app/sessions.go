@@ -8,8 +8,10 @@ import (
 
 // MintSession creates a session for u, labelled from the User-Agent ua, with
 // the client's IP hash, and returns it with its key (shown to the client
-// once; only its hash is stored). Errors: the store's.
-func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash string) (*Session, string, error) {
+// once; only its hash is stored). requirePassword, when set, is the password
+// hash the caller verified: the session is refused with ECONFLICT when the
+// user's password changed since. Errors: the store's.
+func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash, requirePassword string) (*Session, string, error) {
 	key, err := RandomHex(c.rand, SessionKeyBytes)
 	if err != nil {
 		return nil, "", Internal(err)
@@ -23,6 +25,8 @@ func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash string) (*Se
 		IPHash:      ipHash,
 		CreatedAt:   now,
 		LastSeenAt:  now,
+
+		RequirePassword: requirePassword,
 	}
 	if err := c.store.CreateSession(ctx, sess); err != nil {
 		return nil, "", err

@@ -46,6 +46,10 @@ type UserStore interface {
 	// every live session of the user except keepSessionID (0: all) and
 	// returns the key hashes it revoked.
 	SetPassword(ctx context.Context, userID int64, hash string, revoke bool, keepSessionID int64, now time.Time) ([]string, error)
+	// SweepPendingUsers deletes up to limit pending accounts (never
+	// verified, not disabled) that joined before before and have no code
+	// expiring after it, and returns their ids.
+	SweepPendingUsers(ctx context.Context, before time.Time, limit int) ([]int64, error)
 	// SetActive activates or deactivates a user; deactivating revokes every
 	// session and returns their key hashes.
 	SetActive(ctx context.Context, userID int64, active bool, now time.Time) ([]string, error)
@@ -153,8 +157,9 @@ type AccountStore interface {
 	// ENOTFOUND (code) or EINVALID (no pending account).
 	VerifyEmail(ctx context.Context, email, codeHash string, maxAttempts int, now time.Time, unusablePassword string) (*User, error)
 	// ResetPassword spends a password-reset code of email, sets the
-	// password and revokes every session of the account; returns the user
-	// and the revoked key hashes. ENOTFOUND (code) or EINVALID (no user).
+	// password, revokes every session of the account, deletes its API key
+	// and unlinks every OAuth identity; returns the user and the revoked
+	// key hashes. ENOTFOUND (code) or EINVALID (no user).
 	ResetPassword(ctx context.Context, email, codeHash, passwordHash string, maxAttempts int, now time.Time) (*User, []string, error)
 	// ChangeEmail spends the user's change-email code for newEmail, sets
 	// the email and revokes the user's other sessions. ENOTFOUND (code),

@@ -15,6 +15,10 @@ import (
 // keeping dead rows a little longer changes nothing on the wire.
 const sweepGrace = time.Minute
 
+// pendingGrace is how long after its last code expired a never-verified
+// account is kept.
+const pendingGrace = 24 * time.Hour
+
 // Sweep deletes dead sessions (revoked, idle- or absolute-expired), dead
 // codes and old change-log rows in batches of cfg.SweepBatch rows, one short write transaction each,
 // so the writer is never held long. It returns the rows deleted.
@@ -57,6 +61,15 @@ func (c *Core) Sweep(ctx context.Context) (sessions, codes int) {
 		if n < batch {
 			break
 		}
+	}
+	// Pending accounts whose codes all expired over a day ago: register
+	// makes one for any address, and nobody will ever verify these.
+	if ctx.Err() == nil {
+		ids, err := c.store.SweepPendingUsers(ctx, now.Add(-pendingGrace), batch)
+		if err != nil {
+			c.sweepError(ctx, err, "sweep pending accounts failed")
+		}
+		c.sweptPending.Add(uint64(len(ids)))
 	}
 	if ctx.Err() == nil {
 		if _, err := c.raw.SweepChanges(ctx, now.Add(-changeRetention), batch*20); err != nil {

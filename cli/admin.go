@@ -342,10 +342,6 @@ func backupCmd(ctx context.Context, env Env, args []string) error {
 	if err := store.Backup(ctx, to); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	// The copy holds password hashes: owner-only, whatever the umask.
-	if err := os.Chmod(to, 0o600); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
 	fmt.Fprintf(env.Stdout, "backup written to %s\n", to)
 	return nil
 }

@@ -79,8 +79,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	hs := newHTTPServer(srv)
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	var ms *http.Server
@@ -90,7 +89,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 			hs.Close()
 			return err
 		}
-		ms = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		ms = newHTTPServer(srv.MetricsHandler())
 		go func() { errc <- ms.Serve(mln) }()
 		log.Info().Str("addr", mln.Addr().String()).Msg("metrics listening")
 	}
@@ -131,4 +130,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 		serveErr = nil
 	}
 	return errors.Join(serveErr, shutdownErr)
+}
+
+// newHTTPServer gives every listener (the main one and --metrics-addr) the
+// same limits: slow or idle clients cannot hold connections open.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -42,6 +43,9 @@ type DB struct {
 type Options struct {
 	// ReadConns bounds the read pool (default: 2 x CPUs, at least 4).
 	ReadConns int
+	// CheckTimeout bounds the integrity check at open (PRAGMA
+	// quick_check; default 30 s, negative: skip it).
+	CheckTimeout time.Duration
 }
 
 // pragmas are set through the DSN so that every pooled connection gets them.
@@ -86,10 +90,26 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// directory the password hashes and addresses would be readable by every
 	// local user. Create the file first, private; an existing file keeps
 	// whatever mode its operator gave it.
+	created := false
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		f.Close()
+		created = true
 	} else if !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("db: create database file: %w", err)
+		return nil, fmt.Errorf("db: create database file %s: %w", path, err)
+	}
+	// SQLite treats an empty file as a new database. Only the file this
+	// call just created may be one: an existing empty file is a truncated
+	// database, a wrong path or a failed copy, and initialising it would
+	// hide that (every account "gone", every device signed out).
+	if !created {
+		if st, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("db: %w", err)
+		} else if st.Size() == 0 {
+			return nil, fmt.Errorf("db: %s exists but is empty (0 bytes), so it is not a notechondria-auth database: restore it from a backup, or delete it to start with a new empty database", path)
+		}
+		if err := quickCheck(ctx, path, opts.CheckTimeout); err != nil {
+			return nil, err
+		}
 	}
 	if err := migrateUp(path); err != nil {
 		return nil, err
@@ -206,9 +226,23 @@ func (db *DB) Ping(ctx context.Context) error {
 // Backup writes a consistent copy of the live database to path with VACUUM
 // INTO; it runs while the server serves.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
+	// The copy holds password hashes and addresses: create it private
+	// before SQLite writes a byte (a chmod after VACUUM INTO would leave a
+	// window in which it is readable). O_EXCL refuses an existing file;
+	// VACUUM INTO accepts the empty one.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
 		return app.Errorf(ECONFLICT, "backup target %s exists", path)
+	} else if err != nil {
+		return fmt.Errorf("db: create backup file: %w", err)
 	}
+	f.Close()
+	done := false
+	defer func() {
+		if !done {
+			os.Remove(path)
+		}
+	}()
 	// A connection of its own: the read pool is query_only, which VACUUM
 	// INTO refuses, and the writer must stay free for the server.
 	conn, err := sql.Open("sqlite", dsn(db.path, roleMigrate))
@@ -216,8 +250,11 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 		return translate(err)
 	}
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
-	return translate(err)
+	if _, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return translate(err)
+	}
+	done = true
+	return nil
 }
 
 // ECONFLICT re-exported for brevity in this package.
@@ -286,4 +323,56 @@ func fromNullMicros(v sql.NullInt64) *time.Time {
 	}
 	t := fromMicros(v.Int64)
 	return &t
+}
+
+// quickCheck runs PRAGMA quick_check on an existing file before anything
+// else touches it (every page and index entry readable, no structural
+// damage; linear in the file size), so a damaged file is refused at start
+// instead of answering 500 on the first login. It is bounded by timeout: a
+// check that does not finish in time is skipped, never mistaken for damage.
+func quickCheck(ctx context.Context, path string, timeout time.Duration) error {
+	if timeout < 0 {
+		return nil
+	}
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	damaged := func(detail any) error {
+		return fmt.Errorf("db: %s failed its integrity check (PRAGMA quick_check: %v): restore it from a backup (see docs/OPERATIONS.md)", path, detail)
+	}
+	conn, err := sql.Open("sqlite", dsn(path, roleMigrate))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rows, err := conn.QueryContext(cctx, `PRAGMA quick_check`)
+	if err != nil {
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return nil
+		}
+		return damaged(err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return damaged(err)
+		}
+		if line != "ok" && len(problems) < 5 {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return nil
+		}
+		return damaged(err)
+	}
+	if len(problems) > 0 {
+		return damaged(strings.Join(problems, "; "))
+	}
+	return nil
 }

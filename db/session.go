@@ -49,6 +49,15 @@ func (db *DB) CreateSession(ctx context.Context, s *app.Session) error {
 }
 
 func insertSession(ctx context.Context, tx queryer, s *app.Session) error {
+	if s.RequirePassword != "" {
+		var stored string
+		if err := tx.QueryRowContext(ctx, `SELECT password FROM users WHERE id = ?`, s.UserID).Scan(&stored); err != nil {
+			return err
+		}
+		if stored != s.RequirePassword {
+			return &app.Error{Code: app.ECONFLICT, Message: "The password changed during sign-in."}
+		}
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, key_hash, device_label,
 		user_agent, ip_hash, created_at, last_seen_at) VALUES (?,?,?,?,?,?,?)`,
 		s.UserID, s.KeyHash, s.DeviceLabel, s.UserAgent, s.IPHash, micros(s.CreatedAt), micros(s.LastSeenAt))

@@ -221,3 +221,31 @@ func (db *DB) ServerSecret(ctx context.Context, name string, gen []byte) ([]byte
 	})
 	return v, err
 }
+
+// SweepPendingUsers deletes pending accounts whose codes all expired before
+// before (register creates one for any address; unverified, they would stay
+// forever) and returns their ids. Their rows cascade.
+func (db *DB) SweepPendingUsers(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM users WHERE id IN (
+			SELECT u.id FROM users u WHERE u.is_active = 0 AND u.disabled = 0 AND u.date_joined < ?
+			AND NOT EXISTS (SELECT 1 FROM verification_codes c WHERE c.user_id = u.id AND c.expire_at > ?)
+			LIMIT ?) RETURNING id`, micros(before), micros(before), limit)
+		if err != nil {
+			return err
+		}
+		if ids, err = collect(rows, nil, func(row scanner, _ ...any) (int64, error) {
+			var id int64
+			return id, row.Scan(&id)
+		}); err != nil {
+			return err
+		}
+		changes := make([]app.Change, 0, len(ids))
+		for _, id := range ids {
+			changes = append(changes, userChanged(id))
+		}
+		return signal(ctx, tx, changes...)
+	})
+	return ids, err
+}

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"fmt"
+	"html"
 	"html/template"
 	"strings"
 )
@@ -125,4 +126,19 @@ func Compose(kind Kind, to, code string, ttlHours int, verifyURL string) Message
 		html.Reset()
 	}
 	return Message{To: to, Subject: w.subject, Text: text, HTML: html.String()}
+}
+
+// WithNote returns m with one more paragraph after the code (text and HTML,
+// escaped): what else the recipient should know, such as the sign-in
+// providers a password reset will unlink.
+func (m Message) WithNote(note string) Message {
+	if note == "" {
+		return m
+	}
+	m.Text += "\n" + note + "\n"
+	p := "<p>" + html.EscapeString(note) + "</p>\n"
+	if i := strings.LastIndex(m.HTML, "</body>"); i >= 0 {
+		m.HTML = m.HTML[:i] + p + m.HTML[i:]
+	}
+	return m
 }

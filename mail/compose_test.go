@@ -88,3 +88,16 @@ func TestComposeEscapesHTML(t *testing.T) {
 		})
 	}
 }
+
+func TestWithNote(t *testing.T) {
+	m := Compose(PasswordReset, "a@example.com", "123456", 24, "").WithNote("Linked: <GitHub> & Google.")
+	if !strings.HasSuffix(m.Text, "\nLinked: <GitHub> & Google.\n") {
+		t.Fatalf("text %q", m.Text)
+	}
+	if !strings.Contains(m.HTML, "<p>Linked: &lt;GitHub&gt; &amp; Google.</p>\n</body>") {
+		t.Fatalf("html %q", m.HTML)
+	}
+	if same := Compose(Identity, "a@example.com", "1", 1, "").WithNote(""); same.Text != Compose(Identity, "a@example.com", "1", 1, "").Text {
+		t.Fatal("empty note changed the message")
+	}
+}

@@ -88,6 +88,9 @@ func New(limit int, window time.Duration, now func() time.Time, opts ...Option) 
 
 func (l *Limiter) disabled() bool { return l.limit == 0 }
 
+// Enabled reports whether the limiter limits anything.
+func (l *Limiter) Enabled() bool { return !l.disabled() }
+
 // clock is now in nanoseconds since base. Sub uses the monotonic reading
 // when both times carry one, so wall clock steps do not matter.
 func (l *Limiter) clock() int64 { return int64(l.now().Sub(l.base)) }
@@ -140,6 +143,68 @@ func (l *Limiter) Add(key string) (retryAfter time.Duration, over bool) {
 	heap.Fix(&l.byTAT, e.index)
 	d := l.retryAfter(e.tat, now)
 	return d, d > 0
+}
+
+// Take reserves one event for key before the work it limits: when the key
+// is within budget it counts the event at once and reports ok; otherwise it
+// counts nothing and reports how long until it may. So N concurrent callers
+// can never spend more than the budget. Give the event back with Refund
+// when the work turned out not to count (a correct password).
+func (l *Limiter) Take(key string) (retryAfter time.Duration, ok bool) {
+	if l.disabled() {
+		return 0, true
+	}
+	now := l.clock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entries[key]
+	if e != nil {
+		if d := l.retryAfter(e.tat, now); d > 0 {
+			return d, false
+		}
+	} else {
+		l.makeRoom(now)
+		e = &entry{key: key, tat: now}
+		l.entries[key] = e
+		heap.Push(&l.byTAT, e)
+	}
+	e.tat = max(e.tat, now) + l.interval
+	heap.Fix(&l.byTAT, e.index)
+	return 0, true
+}
+
+// Refund gives back one event counted by Take (or Add). A key whose bucket
+// is empty again is forgotten.
+func (l *Limiter) Refund(key string) {
+	if l.disabled() {
+		return
+	}
+	now := l.clock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entries[key]
+	if e == nil {
+		return
+	}
+	e.tat -= l.interval
+	if e.tat <= now {
+		l.remove(e)
+		return
+	}
+	heap.Fix(&l.byTAT, e.index)
+}
+
+// Clean reports whether key has no event in its bucket: it has not been
+// charged within the last window (or has been fully refunded).
+func (l *Limiter) Clean(key string) bool {
+	if l.disabled() {
+		return true
+	}
+	now := l.clock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entries[key]
+	return e == nil || e.tat <= now
 }
 
 // Reset forgets key, restoring its full budget (after a successful login,
