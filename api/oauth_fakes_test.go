@@ -386,6 +386,14 @@ func (e *oauthEnv) assertNoSecretsLogged(t *testing.T, extra ...string) {
 	}
 }
 
+// oauthOnlyUser signs up through Google and returns its token and id.
+func (e *oauthEnv) oauthOnlyUser(t *testing.T, sub, email string) (string, int64) {
+	t.Helper()
+	code := e.google.codeFor("signup-"+sub, googleClaims(sub, email, true))
+	r := e.do("POST", "auth/google/", map[string]any{"code": code}, "").expect(t, 200, "")
+	return "Token " + r.body["token"].(string), int64(r.body["user"].(map[string]any)["id"].(float64))
+}
+
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {

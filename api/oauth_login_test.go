@@ -1,5 +1,12 @@
 package api_test
 
+// Tests of oauth_login.go: the public sign-in endpoints POST auth/google/
+// and auth/github/ (sign-in, registration, linking by verified email), with
+// oauth-config and the callback pages of oauth_config.go in the round
+// trip. The Contract test is the original's OAuthBindRejectionTests: the
+// public endpoints refuse intent=bind before any network exchange. Their
+// error answers are in oauth_login_errors_test.go.
+
 import (
 	"context"
 	"encoding/json"
@@ -7,13 +14,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
-	"notechondria-auth/api"
+	"notechondria-auth/app"
 )
 
-func TestOAuthConfigAndCallbackRoundTrip(t *testing.T) {
+func TestOAuthLogin_Core_ConfigAndCallbackRoundTrip(t *testing.T) {
 	e := newOAuthEnv(t)
 	cfg := e.do("GET", "auth/oauth-config/", nil, "").expect(t, 200, "")
 	g := cfg.body["google"].(map[string]any)
@@ -58,7 +65,7 @@ func TestOAuthConfigAndCallbackRoundTrip(t *testing.T) {
 	}
 }
 
-func TestOAuthGoogleRegisterThenLogin(t *testing.T) {
+func TestOAuthLogin_Core_GoogleRegisterThenLogin(t *testing.T) {
 	e := newOAuthEnv(t)
 	claims := googleClaims("1001", "Ada.Lovelace+notes@Example.com", true)
 	e.google.codeFor("c1", claims)
@@ -110,7 +117,7 @@ func TestOAuthGoogleRegisterThenLogin(t *testing.T) {
 	e.assertNoSecretsLogged(t, tok)
 }
 
-func TestOAuthGitHubRegisterThenLogin(t *testing.T) {
+func TestOAuthLogin_Core_GitHubRegisterThenLogin(t *testing.T) {
 	e := newOAuthEnv(t)
 	e.github.codeFor("gh1", ghUser{user: ghProfile(4242, "octo-cat", "Octo Cat Junior", ""),
 		emails: ghEmails("Octo@Example.com", true)})
@@ -147,73 +154,9 @@ func TestOAuthGitHubRegisterThenLogin(t *testing.T) {
 	e.assertNoSecretsLogged(t)
 }
 
-// TestOAuthGoogleErrors covers the rows of CONTRACT #17.
-func TestOAuthGoogleErrors(t *testing.T) {
-	e := newOAuthEnv(t)
-	other := e.google.sign(googleClaims("1", "x@example.com", true), otherKey(t))
-	expired := e.google.sign(googleClaims("1", "x@example.com", true, func(c map[string]any) {
-		c["exp"] = oauthNow.Add(-time.Hour).Unix()
-		c["iat"] = oauthNow.Add(-2 * time.Hour).Unix()
-	}))
-	wrongIss := e.google.sign(googleClaims("1", "x@example.com", true, func(c map[string]any) { c["iss"] = "https://evil.example" }))
-	wrongAud := e.google.sign(googleClaims("1", "x@example.com", true, func(c map[string]any) { c["aud"] = "someone-else" }))
-	e.google.codeFor("aud", googleClaims("1", "x@example.com", true, func(c map[string]any) { c["aud"] = "someone-else" }))
-	needs := "OAuth request rejected: Backend.Creators.Auth/oauth.google.validate — payload must include either 'code' (authorization code) or 'id_token'."
-
-	tests := []struct {
-		name   string
-		body   any
-		status int
-		detail string
-		field  string // field error name, when the answer is one
-		msg    string
-	}{
-		{name: "empty body", body: map[string]any{}, status: 400, field: "non_field_errors", msg: needs},
-		{name: "both blank", body: map[string]any{"code": "", "id_token": "  "}, status: 400, field: "non_field_errors", msg: needs},
-		{name: "bind intent without code is validation first", body: map[string]any{"intent": "bind"}, status: 400,
-			field: "non_field_errors", msg: needs},
-		{name: "bad intent", body: map[string]any{"code": "c", "intent": "signup"}, status: 400, field: "intent",
-			msg: `"signup" is not a valid choice.`},
-		{name: "blank intent", body: map[string]any{"code": "c", "intent": ""}, status: 400, field: "intent",
-			msg: `"" is not a valid choice.`},
-		{name: "null code", body: map[string]any{"code": nil}, status: 400, field: "code", msg: "This field may not be null."},
-		{name: "bind intent", body: map[string]any{"code": "fake-authorization-code", "intent": "bind"}, status: 400,
-			detail: "Account binding requires authentication. Use /api/v1/auth/bind/google/."},
-		{name: "exchange rejected, description", body: map[string]any{"code": "reject"}, status: 400, detail: "Malformed auth code."},
-		{name: "exchange rejected, error only", body: map[string]any{"code": "reject-error"}, status: 400, detail: "invalid_grant"},
-		{name: "exchange rejected, bare", body: map[string]any{"code": "reject-bare"}, status: 400,
-			detail: "Failed to exchange Google authorization code."},
-		{name: "redirect_uri is sent", body: map[string]any{"code": "reject", "redirect_uri": "https://elsewhere.example/cb"},
-			status: 400, detail: "Bad Request"},
-		{name: "no id_token", body: map[string]any{"code": "noid"}, status: 400, detail: "No ID token received from Google."},
-		{name: "bad signature", body: map[string]any{"id_token": other}, status: 400, detail: "Google ID token verification failed."},
-		{name: "expired", body: map[string]any{"id_token": expired}, status: 400, detail: "Google ID token verification failed."},
-		{name: "wrong issuer", body: map[string]any{"id_token": wrongIss}, status: 400, detail: "Google ID token verification failed."},
-		{name: "garbage token", body: map[string]any{"id_token": "not.a.jwt"}, status: 400, detail: "Google ID token verification failed."},
-		{name: "audience mismatch", body: map[string]any{"id_token": wrongAud}, status: 400, detail: "ID token audience mismatch."},
-		{name: "audience mismatch via code", body: map[string]any{"code": "aud"}, status: 400, detail: "ID token audience mismatch."},
-		{name: "malformed JSON", body: `{"code":`, status: 400},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := e.do("POST", "auth/google/", tt.body, "").expect(t, tt.status, tt.detail)
-			if tt.field != "" && (r.fieldError(tt.field) != tt.msg || len(r.body) != 1) {
-				t.Fatalf("field %s: %s", tt.field, r.raw)
-			}
-		})
-	}
-	// A stale token is refused before anything (CONTRACT 1.0).
-	e.do("POST", "auth/google/", map[string]any{"code": "c"}, "Token "+strings.Repeat("a", 40)).expect(t, 401, "Invalid token.")
-	users, _ := e.store.ListUsers(context.Background())
-	if len(users) != 0 {
-		t.Fatalf("errors created %d users", len(users))
-	}
-	e.assertNoSecretsLogged(t, other, expired, wrongAud)
-}
-
-// TestOAuthBindIntentGuardNoNetwork: the public endpoints refuse intent
+// TestOAuthLogin_Core_BindIntentGuardNoNetwork: the public endpoints refuse intent
 // bind before calling any provider, configured or not.
-func TestOAuthBindIntentGuardNoNetwork(t *testing.T) {
+func TestOAuthLogin_Core_BindIntentGuardNoNetwork(t *testing.T) {
 	e := newOAuthEnv(t)
 	for _, p := range []string{"google", "github"} {
 		r := e.do("POST", "auth/"+p+"/", map[string]any{"code": "fake-authorization-code", "intent": "bind"}, "")
@@ -230,91 +173,241 @@ func TestOAuthBindIntentGuardNoNetwork(t *testing.T) {
 		expect(t, 400, "Account binding requires authentication. Use /api/v1/auth/bind/github/.")
 }
 
-// TestOAuthGitHubErrors covers the rows of CONTRACT #18.
-func TestOAuthGitHubErrors(t *testing.T) {
-	e := newOAuthEnv(t)
-	e.github.codeFor("revoked", ghUser{userStatus: 401, user: `{"message":"Bad credentials"}`})
-	e.github.codeFor("noid", ghUser{user: `{"login":"ghost"}`})
-	tests := []struct {
-		name   string
-		body   any
-		status int
-		detail string
-		field  string
-		msg    string
-	}{
-		{name: "code missing", body: map[string]any{}, status: 400, field: "code", msg: "This field is required."},
-		{name: "code blank", body: map[string]any{"code": " "}, status: 400, field: "code", msg: "This field may not be blank."},
-		{name: "bad intent", body: map[string]any{"code": "c", "intent": "x"}, status: 400, field: "intent",
-			msg: `"x" is not a valid choice.`},
-		{name: "bind intent", body: map[string]any{"code": "c", "intent": "bind"}, status: 400,
-			detail: "Account binding requires authentication. Use /api/v1/auth/bind/github/."},
-		{name: "exchange non-200 with error", body: map[string]any{"code": "reject"}, status: 400, detail: "incorrect_client_credentials"},
-		{name: "exchange non-200 bare", body: map[string]any{"code": "reject-bare"}, status: 400,
-			detail: "Failed to exchange GitHub authorization code."},
-		{name: "no access_token, description", body: map[string]any{"code": "badcode"}, status: 400,
-			detail: "GitHub OAuth error: The code passed is incorrect or expired."},
-		{name: "no access_token, nothing", body: map[string]any{"code": "empty"}, status: 400, detail: "GitHub OAuth error: unknown"},
-		{name: "redirect_uri is sent", body: map[string]any{"code": "badcode", "redirect_uri": "https://elsewhere.example/cb"},
-			status: 400, detail: "GitHub OAuth error: The redirect_uri MUST match the registered callback URL for this application."},
-		{name: "profile non-200", body: map[string]any{"code": "revoked"}, status: 400, detail: "Failed to fetch GitHub user profile."},
-		{name: "profile without id", body: map[string]any{"code": "noid"}, status: 400, detail: "Failed to fetch GitHub user profile."},
+func TestOAuthLogin_Contract_PublicEndpointsRejectBindIntent(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []string{"auth/google/", "auth/github/"} {
+		r := e.do("POST", p, map[string]string{"code": "fake-authorization-code", "intent": "bind"}, "")
+		if r.status == 404 || r.status == 405 {
+			t.Skipf("%s is not served yet (%d)", p, r.status)
+		}
+		r.expect(t, 400, "")
+		if d, _ := r.body["detail"].(string); !strings.Contains(strings.ToLower(d), "bind") {
+			t.Fatalf("%s: %s", p, r.raw)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := e.do("POST", "auth/github/", tt.body, "").expect(t, tt.status, tt.detail)
-			if tt.field != "" && (r.fieldError(tt.field) != tt.msg || len(r.body) != 1) {
-				t.Fatalf("field %s: %s", tt.field, r.raw)
-			}
-		})
-	}
-	e.assertNoSecretsLogged(t)
 }
 
-// TestOAuthNetworkAndConfigErrors: unreachable providers are 502 with a
-// clear detail (the original gave 500), missing configuration 503.
-func TestOAuthNetworkAndConfigErrors(t *testing.T) {
-	dead := oauthDeadURL(t)
-	t.Run("google token endpoint down", func(t *testing.T) {
-		e := newOAuthEnv(t, func(c *api.Config) { c.Google.TokenURL = dead + "/token" })
-		e.do("POST", "auth/google/", map[string]any{"code": "c"}, "").expect(t, 502,
-			"Sign-in failed: Backend.Creators.Auth/oauth.google.token_exchange — could not reach Google token endpoint (*net.OpError).")
-	})
-	t.Run("google keys down", func(t *testing.T) {
-		e := newOAuthEnv(t, func(c *api.Config) { c.Google.JWKSURL = dead + "/certs" })
-		tok := e.google.sign(googleClaims("1", "a@example.com", true))
-		e.do("POST", "auth/google/", map[string]any{"id_token": tok}, "").expect(t, 502,
-			"Sign-in failed: Backend.Creators.Auth/oauth.google.token_verify — could not reach Google signing keys endpoint (*net.OpError).")
-	})
-	t.Run("github token endpoint down", func(t *testing.T) {
-		e := newOAuthEnv(t, func(c *api.Config) { c.GitHub.TokenURL = dead + "/login/oauth/access_token" })
-		e.do("POST", "auth/github/", map[string]any{"code": "c"}, "").expect(t, 502,
-			"Sign-in failed: Backend.Creators.Auth/oauth.github.token_exchange — could not reach GitHub token endpoint (*net.OpError).")
-	})
-	t.Run("github api down", func(t *testing.T) {
-		e := newOAuthEnv(t)
-		e.github.codeFor("ok", ghUser{user: ghProfile(1, "a", "", ""), dropUser: true})
-		e.do("POST", "auth/github/", map[string]any{"code": "ok"}, "").expect(t, 502,
-			"Sign-in failed: Backend.Creators.Auth/oauth.github.profile_fetch — could not reach GitHub /user (*errors.errorString).")
-	})
-	t.Run("github email fallback down", func(t *testing.T) {
-		e := newOAuthEnv(t)
-		e.github.codeFor("ok", ghUser{user: ghProfile(1, "a", "", ""), dropEmails: true})
-		e.do("POST", "auth/github/", map[string]any{"code": "ok"}, "").expect(t, 502,
-			"Sign-in failed: Backend.Creators.Auth/oauth.github.email_fetch — could not reach GitHub /user/emails (*errors.errorString).")
-	})
-	t.Run("not configured", func(t *testing.T) {
-		e := newOAuthEnv(t, func(c *api.Config) { c.Google.ClientSecret = ""; c.GitHub.ClientID = "" })
-		e.do("POST", "auth/google/", map[string]any{"code": "c"}, "").expect(t, 503,
-			"Sign-in unavailable: Backend.Creators.Auth/oauth.google.config_lookup — server is missing GOOGLE_OAUTH_CLIENT_ID/SECRET configuration.")
-		e.do("POST", "auth/github/", map[string]any{"code": "c"}, "").expect(t, 503,
-			"Sign-in unavailable: Backend.Creators.Auth/oauth.github.config_lookup — server is missing GITHUB_APP_CLIENT_ID/SECRET configuration.")
-		if n := e.google.calls.Load() + e.github.calls.Load(); n != 0 {
-			t.Fatalf("%d provider calls while unconfigured", n)
+const msgUnverifiedEmailTaken = "Registration rejected: Backend.Creators.Auth/oauth.register.validate_email — an account with this email already exists and the provider has not verified the address; sign in to that account and link this provider from its settings."
+
+// TestOAuthLogin_Security_UnverifiedEmailDoesNotLink: an email the provider does not vouch
+// for neither links to nor activates the account that has it (the original
+// linked on any email match).
+func TestOAuthLogin_Security_UnverifiedEmailDoesNotLink(t *testing.T) {
+	e := newOAuthEnv(t)
+	gina := e.createUser("gina", "gina@example.com", "Strong1pw")
+	e.google.codeFor("g", googleClaims("9001", "Gina@Example.com", false))
+	// GitHub: a public profile email, but /user/emails not granted (404).
+	e.github.codeFor("gh", ghUser{user: ghProfile(9002, "gina-gh", "", "gina@example.com"), emailsStatus: 404,
+		emails: `{"message":"Not Found"}`})
+
+	for _, p := range []string{"google", "github"} {
+		code := map[string]string{"google": "g", "github": "gh"}[p]
+		title := map[string]string{"google": "Google", "github": "GitHub"}[p]
+		r := e.do("POST", "auth/"+p+"/", map[string]any{"code": code, "intent": "login"}, "")
+		r.expect(t, 404, "No account found for this "+title+" identity. Please register first.")
+		e.do("POST", "auth/"+p+"/", map[string]any{"code": code}, "").expect(t, 400, msgUnverifiedEmailTaken)
+	}
+	if rows, _ := e.store.SocialAccountsByUser(context.Background(), gina.ID); len(rows) != 0 {
+		t.Fatalf("unverified email linked: %+v", rows)
+	}
+	if users, _ := e.store.ListUsers(context.Background()); len(users) != 1 {
+		t.Fatalf("%d users: a second account with the same email was made", len(users))
+	}
+	e.login("gina", "Strong1pw")
+
+	// A pending account is not activated either.
+	e.do("POST", "auth/register/", map[string]any{"username": "hank", "email": "hank@example.com", "password": "Strong1pw"}, "").expect(t, 201, "")
+	e.google.codeFor("h", googleClaims("9003", "hank@example.com", false))
+	e.do("POST", "auth/google/", map[string]any{"code": "h", "intent": "login"}, "").expect(t, 404, "")
+	if u, _ := e.store.UserByEmail(context.Background(), "hank@example.com"); u.IsActive {
+		t.Fatal("pending account activated by an unverified email")
+	}
+
+	// With no account holding it, an unverified email may register.
+	e.google.codeFor("new", googleClaims("9004", "ivy@example.com", false))
+	r := e.do("POST", "auth/google/", map[string]any{"code": "new"}, "").expect(t, 200, "")
+	if r.body["user"].(map[string]any)["email"] != "ivy@example.com" {
+		t.Fatalf("register: %s", r.raw)
+	}
+}
+
+// TestOAuthLogin_Security_VerifiedEmailLinks: a verified email links the identity to the
+// existing account, for intent login too, and a pending account is
+// activated without the password its unverified registrant chose.
+func TestOAuthLogin_Security_VerifiedEmailLinks(t *testing.T) {
+	e := newOAuthEnv(t)
+	jo := e.createUser("jo", "jo@example.com", "Strong1pw")
+	e.github.codeFor("jo", ghUser{user: ghProfile(3001, "jo-gh", "", ""), emails: ghEmails("JO@example.com", true)})
+	r := e.do("POST", "auth/github/", map[string]any{"code": "jo", "intent": "login"}, "").expect(t, 200, "")
+	if int64(r.body["user"].(map[string]any)["id"].(float64)) != jo.ID {
+		t.Fatalf("linked to another account: %s", r.raw)
+	}
+	if a, err := e.store.SocialAccountByUID(context.Background(), "github", "3001"); err != nil || a.UserID != jo.ID {
+		t.Fatalf("link %+v %v", a, err)
+	}
+	e.login("jo", "Strong1pw") // the password still works
+
+	e.do("POST", "auth/register/", map[string]any{"username": "kim", "email": "kim@example.com", "password": "Attacker1pw"}, "").expect(t, 201, "")
+	e.google.codeFor("kim", googleClaims("3002", "kim@example.com", true))
+	r = e.do("POST", "auth/google/", map[string]any{"code": "kim", "intent": "login"}, "").expect(t, 200, "")
+	if r.body["user"].(map[string]any)["username"] != "kim" {
+		t.Fatalf("activation: %s", r.raw)
+	}
+	u, _ := e.store.UserByEmail(context.Background(), "kim@example.com")
+	if !u.IsActive || u.HasUsablePassword() {
+		t.Fatalf("pending account: active=%v usable password=%v", u.IsActive, u.HasUsablePassword())
+	}
+	lr := e.do("POST", "auth/login/", map[string]string{"identifier": "kim", "password": "Attacker1pw"}, "")
+	if lr.status == 200 {
+		t.Fatal("the unverified registrant's password still signs in")
+	}
+}
+
+// TestOAuthLogin_Security_InvitationGate covers CONTRACT 3.13 for OAuth registration: the
+// errors are strings, not lists; a valid code is consumed; the gate only
+// applies to creating an account.
+func TestOAuthLogin_Security_InvitationGate(t *testing.T) {
+	e := newOAuthEnv(t)
+	// On an open instance a bogus code is ignored.
+	e.google.codeFor("open", googleClaims("4000", "open@example.com", true))
+	e.do("POST", "auth/google/", map[string]any{"code": "open", "invitation_code": "bogus"}, "").expect(t, 200, "")
+
+	ctx := context.Background()
+	if err := e.store.CreateInvitation(ctx, &app.Invitation{CodeHash: app.CodeHash("WELCOME"), MaxUses: 1,
+		CreatedAt: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	e.google.codeFor("new", googleClaims("4001", "newbie@example.com", true))
+	gate := "Registration rejected: Backend.Creators.Auth/oauth.register.validate_invitation_code — this instance has active invitation gates; supply a valid invitation code."
+	invalid := "Registration rejected: Backend.Creators.Auth/oauth.register.validate_invitation_code — invitation code is invalid or expired."
+	for _, tt := range []struct {
+		body map[string]any
+		msg  string
+	}{
+		{map[string]any{"code": "new"}, gate},
+		{map[string]any{"code": "new", "invitation_code": ""}, gate},
+		{map[string]any{"code": "new", "invitation_code": "nope"}, invalid},
+	} {
+		r := e.do("POST", "auth/google/", tt.body, "").expect(t, 400, "")
+		if s, ok := r.body["invitation_code"].(string); !ok || s != tt.msg || len(r.body) != 1 {
+			t.Fatalf("gate body %s", r.raw)
 		}
-		cfg := e.do("GET", "auth/oauth-config/", nil, "").expect(t, 200, "")
-		if cfg.body["github"].(map[string]any)["client_id"] != "" {
-			t.Fatalf("oauth-config: %s", cfg.raw)
+	}
+	e.do("POST", "auth/google/", map[string]any{"code": "new", "invitation_code": " WELCOME "}, "").expect(t, 200, "")
+	if inv, err := e.store.InvitationByHash(ctx, app.CodeHash("WELCOME")); err != nil || inv.TimesUsed != 1 {
+		t.Fatalf("invitation %+v %v", inv, err)
+	}
+	// Used up: the next account is refused...
+	e.github.codeFor("late", ghUser{user: ghProfile(4002, "late", "", ""), emails: ghEmails("late@example.com", true)})
+	r := e.do("POST", "auth/github/", map[string]any{"code": "late", "invitation_code": "WELCOME"}, "").expect(t, 400, "")
+	if r.body["invitation_code"] != invalid {
+		t.Fatalf("used-up code: %s", r.raw)
+	}
+	// ...but known identities and verified-email links need no code.
+	e.do("POST", "auth/google/", map[string]any{"code": "new"}, "").expect(t, 200, "")
+	e.createUser("lee", "late@example.com", "Strong1pw")
+	e.do("POST", "auth/github/", map[string]any{"code": "late"}, "").expect(t, 200, "")
+}
+
+// TestOAuthLogin_Security_Usernames: the username taken from the provider is made valid
+// (register rules) and unique, case-insensitively.
+func TestOAuthLogin_Security_Usernames(t *testing.T) {
+	e := newOAuthEnv(t)
+	e.createUser("Ada", "ada@old.example", "Strong1pw")
+	cases := []struct {
+		code, wantUser string
+		register       func(code string)
+	}{
+		{"a1", "ada_1", func(c string) { e.google.codeFor(c, googleClaims("a1", "ada@new.example", true)) }},
+		{"a2", "ADA_2", func(c string) {
+			e.github.codeFor(c, ghUser{user: ghProfile(11, "ADA", "", ""), emails: ghEmails("ada@third.example", true)})
+		}},
+		{"dots", "marieclaire", func(c string) { e.google.codeFor(c, googleClaims("d", "marie.claire@x.example", true)) }},
+		{"short", "google_user", func(c string) { e.google.codeFor(c, googleClaims("s", "é@x.example", true)) }},
+		{"short2", "google_user_1", func(c string) { e.google.codeFor(c, googleClaims("s2", "xy@x.example", true)) }},
+		{"noemail", "google_777", func(c string) {
+			e.google.codeFor(c, googleClaims("777", "", false, func(m map[string]any) { delete(m, "email") }))
+		}},
+		// Without an email the original named every GitHub user
+		// "github_user"; the provider's login is used instead.
+		{"ghnoemail", "quiet-one", func(c string) {
+			e.github.codeFor(c, ghUser{user: ghProfile(12, "quiet-one", "", ""), emailsStatus: 404})
+		}},
+	}
+	for _, c := range cases {
+		c.register(c.code)
+		p := "google"
+		if strings.HasPrefix(c.code, "a2") || strings.HasPrefix(c.code, "gh") {
+			p = "github"
 		}
-	})
+		r := e.do("POST", "auth/"+p+"/", map[string]any{"code": c.code}, "").expect(t, 200, "")
+		got := r.body["user"].(map[string]any)["username"]
+		if got != c.wantUser || !app.ValidUsername(got.(string)) {
+			t.Errorf("%s: username %v, want %s", c.code, got, c.wantUser)
+		}
+	}
+}
+
+// TestOAuthLogin_Security_ConcurrentFirstLogin: eight simultaneous first sign-ins of one
+// identity make one account and one link (the original could 500).
+func TestOAuthLogin_Security_ConcurrentFirstLogin(t *testing.T) {
+	e := newOAuthEnv(t)
+	tok := e.google.sign(googleClaims("race", "race@example.com", true))
+	e.github.codeFor("race", ghUser{user: ghProfile(555, "racer", "", ""), emails: ghEmails("racer@example.com", true)})
+	const n = 8
+	for _, p := range []string{"google", "github"} {
+		body := map[string]any{"id_token": tok}
+		if p == "github" {
+			body = map[string]any{"code": "race"}
+		}
+		var wg sync.WaitGroup
+		ids := make([]any, n)
+		statuses := make([]int, n)
+		for i := range n {
+			wg.Go(func() {
+				r := e.doNoFatal(t, "POST", "auth/"+p+"/", body)
+				statuses[i] = r.status
+				if u, ok := r.body["user"].(map[string]any); ok {
+					ids[i] = u["id"]
+				}
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			if statuses[i] != 200 || ids[i] != ids[0] {
+				t.Fatalf("%s: statuses %v ids %v", p, statuses, ids)
+			}
+		}
+	}
+	users, _ := e.store.ListUsers(context.Background())
+	if len(users) != 2 {
+		t.Fatalf("%d users, want 2", len(users))
+	}
+	for _, u := range users {
+		rows, _ := e.store.SocialAccountsByUser(context.Background(), u.ID)
+		if len(rows) != 1 {
+			t.Fatalf("user %s has %d links", u.Username, len(rows))
+		}
+	}
+}
+
+// doNoFatal is e.do for goroutines: it reports instead of calling Fatal.
+func (e *oauthEnv) doNoFatal(t *testing.T, method, path string, body map[string]any) *response {
+	req, err := http.NewRequest(method, e.http.URL+"/api/v1/"+path, strings.NewReader(mustJSON(body)))
+	if err != nil {
+		t.Error(err)
+		return &response{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return &response{}
+	}
+	defer resp.Body.Close()
+	r := &response{status: resp.StatusCode}
+	if err := jsonDecode(resp.Body, &r.body); err != nil {
+		t.Error(err)
+	}
+	return r
 }

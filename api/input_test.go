@@ -1,17 +1,19 @@
 package api_test
 
-// Robust input on the account endpoints: JSON, form and multipart bodies as
-// DRF's default parsers accept them; wrong types, malformed JSON and odd
-// bodies answered 400 in DRF's shapes (413 and 415 where they apply), never
-// 500.
+// Tests of input.go, body decoding. Robust input on the account endpoints:
+// JSON, form and multipart bodies as DRF's default parsers accept them;
+// wrong types, malformed JSON and odd bodies answered 400 in DRF's shapes
+// (413 and 415 where they apply), never 500.
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,14 +23,6 @@ import (
 	"notechondria-auth/api"
 	"notechondria-auth/db"
 )
-
-// noThrottle turns the failure budgets off so a long table of bad requests
-// does not end in 429s.
-func noThrottle(c *api.Config) {
-	c.LoginFailuresPerAccount = api.Rule{}
-	c.LoginFailuresPerIP = api.Rule{}
-	c.EmailRequestsPerAddress = api.Rule{}
-}
 
 // accountEndpoint is one account route; auth says it needs a session, and
 // ignoresBody that it reads no body (so any body gets its normal answer).
@@ -77,7 +71,7 @@ func drfShaped(raw []byte) bool {
 	return true
 }
 
-func TestAccountInput_MalformedBodiesAre400(t *testing.T) {
+func TestInput_Core_MalformedBodiesAre400(t *testing.T) {
 	e := newEnv(t, noThrottle)
 	e.createUser("ina", "ina@example.com", "Strong1pw")
 	tok := e.login("ina", "Strong1pw")
@@ -124,7 +118,7 @@ func TestAccountInput_MalformedBodiesAre400(t *testing.T) {
 	}
 }
 
-func TestAccountInput_WrongTypesAre400(t *testing.T) {
+func TestInput_Core_WrongTypesAre400(t *testing.T) {
 	e := newEnv(t, noThrottle)
 	e.createUser("jan", "jan@example.com", "Strong1pw")
 	tok := e.login("jan", "Strong1pw")
@@ -175,7 +169,7 @@ func TestAccountInput_WrongTypesAre400(t *testing.T) {
 	e.login("jan@example.com", "Strong1pw")
 }
 
-func TestAccountInput_BodyLimitAndMediaType(t *testing.T) {
+func TestInput_Core_BodyLimitAndMediaType(t *testing.T) {
 	e := newEnv(t, noThrottle)
 	e.createUser("kit", "kit@example.com", "Strong1pw")
 	tok := e.login("kit", "Strong1pw")
@@ -215,7 +209,7 @@ func TestAccountInput_BodyLimitAndMediaType(t *testing.T) {
 
 // JSON, form and multipart bodies are all accepted on register, verify,
 // resend, login and reset, as DRF's default parsers accept them.
-func TestAccountInput_FormAndMultipartBodies(t *testing.T) {
+func TestInput_Core_FormAndMultipartBodies(t *testing.T) {
 	e := newEnv(t)
 	e.doForm("POST", "auth/register/", acctForm("username", "lia", "email", "lia@example.com", "password", "Strong1pw"), "").expect(t, 201, "")
 	e.doForm("POST", "auth/verify-email/", acctForm("email", "lia@example.com", "code", e.lastCode("lia@example.com")), "").expect(t, 200, "")
@@ -248,6 +242,120 @@ func TestAccountInput_FormAndMultipartBodies(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("no content type: %d", resp.StatusCode)
+	}
+}
+
+// TestInput_Core_LoginBodies covers the parsers: JSON, form, multipart, malformed
+// and oversized bodies, unsupported media types.
+func TestInput_Core_LoginBodies(t *testing.T) {
+	e := newEnv(t, func(c *api.Config) { c.MaxBodyBytes = 512 })
+	e.createUser("alice", "alice@example.com", "Strong1pw")
+
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("identifier", "alice")
+	mw.WriteField("password", "Strong1pw")
+	mw.Close()
+
+	form := url.Values{"identifier": {"alice"}, "password": {"Strong1pw"}}.Encode()
+	big := `{"identifier":"alice","password":"Strong1pw","pad":"` + strings.Repeat("x", 600) + `"}`
+	bigForm := form + "&pad=" + strings.Repeat("x", 600)
+
+	const (
+		jsonCT = "application/json"
+		formCT = "application/x-www-form-urlencoded"
+	)
+	tests := []struct {
+		name, ct, body string
+		status         int
+		check          func(t *testing.T, r *response)
+	}{
+		{"json", jsonCT, `{"identifier":"alice","password":"Strong1pw"}`, 200, nil},
+		{"json with charset", "application/json; charset=utf-8", `{"identifier":"alice","password":"Strong1pw"}`, 200, nil},
+		{"form", formCT, form, 200, nil},
+		{"form last value wins", formCT, "identifier=nobody&identifier=alice&password=Strong1pw", 200, nil},
+		{"multipart", mw.FormDataContentType(), mp.String(), 200, nil},
+		{"malformed json", jsonCT, `{"identifier":`, 400, func(t *testing.T, r *response) {
+			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
+				t.Fatalf("detail %q", d)
+			}
+		}},
+		{"trailing garbage", jsonCT, `{"identifier":"alice","password":"Strong1pw"} x`, 400, func(t *testing.T, r *response) {
+			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
+				t.Fatalf("detail %q", d)
+			}
+		}},
+		{"trailing bracket", jsonCT, `{"identifier":"alice","password":"Strong1pw"}]`, 400, func(t *testing.T, r *response) {
+			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
+				t.Fatalf("detail %q", d)
+			}
+		}},
+		{"invalid utf-8", jsonCT, "{\"identifier\":\"\xff\"}", 400, func(t *testing.T, r *response) {
+			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
+				t.Fatalf("detail %q", d)
+			}
+		}},
+		{"json list", jsonCT, `[{"identifier":"alice"}]`, 400, func(t *testing.T, r *response) {
+			if got := r.fieldError("non_field_errors"); got != "Invalid data. Expected a dictionary, but got list." {
+				t.Fatalf("got %q", got)
+			}
+		}},
+		{"json string", jsonCT, `"alice"`, 400, func(t *testing.T, r *response) {
+			if got := r.fieldError("non_field_errors"); got != "Invalid data. Expected a dictionary, but got str." {
+				t.Fatalf("got %q", got)
+			}
+		}},
+		{"json int", jsonCT, `12`, 400, func(t *testing.T, r *response) {
+			if got := r.fieldError("non_field_errors"); got != "Invalid data. Expected a dictionary, but got int." {
+				t.Fatalf("got %q", got)
+			}
+		}},
+		{"empty json body", jsonCT, ``, 400, func(t *testing.T, r *response) {
+			if r.fieldError("password") != msgRequired {
+				t.Fatalf("body %s", r.raw)
+			}
+		}},
+		{"json over the limit", jsonCT, big, 413, nil},
+		{"form over the limit", formCT, bigForm, 413, nil},
+		{"text/plain", "text/plain", "identifier=alice", 415, func(t *testing.T, r *response) {
+			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "Unsupported media type ") {
+				t.Fatalf("detail %q", d)
+			}
+		}},
+		{"xml", "application/xml", "<a/>", 415, nil},
+		{"garbage content type", ";;;", "{}", 415, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("POST", "auth/login/", tc.body, "", "Content-Type", tc.ct)
+			r.expect(t, tc.status, "")
+			if r.status >= 400 {
+				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+					t.Fatalf("error Content-Type %q", ct)
+				}
+				if r.body == nil {
+					t.Fatalf("error body is not a JSON object: %q", r.raw)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+		})
+	}
+	// An oversized body ends the connection rather than being drained
+	// (the Go client turns "Connection: close" into resp.Close).
+	req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/auth/login/", strings.NewReader(big))
+	req.Header.Set("Content-Type", jsonCT)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || !resp.Close {
+		t.Fatalf("oversized body: %d, close=%v", resp.StatusCode, resp.Close)
+	}
+	if strings.Contains(e.logs.String(), `"level":"error"`) {
+		t.Fatalf("a client error was logged as a server error:\n%s", e.logs.String())
 	}
 }
 

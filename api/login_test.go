@@ -1,24 +1,30 @@
 package api_test
 
+// Tests of login.go: POST auth/login/ (identifiers, validation, sessions
+// minted, device labels, imported hashes). Its throttling is in
+// login_throttle_test.go.
+
 import (
-	"bytes"
 	"context"
-	"mime/multipart"
-	"net/http"
-	"net/url"
-	"strconv"
+	"crypto/rand"
+	"net/http/httptest"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"notechondria-auth/api"
 	"notechondria-auth/app"
+	"notechondria-auth/db"
 	"notechondria-auth/password"
 )
 
-// TestCoreLoginFields covers identifier resolution and every validation
+// TestLogin_Core_Fields covers identifier resolution and every validation
 // branch of POST auth/login/ (CONTRACT 1.3 #5).
-func TestCoreLoginFields(t *testing.T) {
+func TestLogin_Core_Fields(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("alice", "alice@example.com", "Strong1pw")
 	e.createUser("Bob_Two", "bob@example.com", "Strong1pw")
@@ -89,123 +95,9 @@ func TestCoreLoginFields(t *testing.T) {
 	}
 }
 
-// TestCoreLoginBodies covers the parsers: JSON, form, multipart, malformed
-// and oversized bodies, unsupported media types.
-func TestCoreLoginBodies(t *testing.T) {
-	e := newEnv(t, func(c *api.Config) { c.MaxBodyBytes = 512 })
-	e.createUser("alice", "alice@example.com", "Strong1pw")
-
-	var mp bytes.Buffer
-	mw := multipart.NewWriter(&mp)
-	mw.WriteField("identifier", "alice")
-	mw.WriteField("password", "Strong1pw")
-	mw.Close()
-
-	form := url.Values{"identifier": {"alice"}, "password": {"Strong1pw"}}.Encode()
-	big := `{"identifier":"alice","password":"Strong1pw","pad":"` + strings.Repeat("x", 600) + `"}`
-	bigForm := form + "&pad=" + strings.Repeat("x", 600)
-
-	const (
-		jsonCT = "application/json"
-		formCT = "application/x-www-form-urlencoded"
-	)
-	tests := []struct {
-		name, ct, body string
-		status         int
-		check          func(t *testing.T, r *response)
-	}{
-		{"json", jsonCT, `{"identifier":"alice","password":"Strong1pw"}`, 200, nil},
-		{"json with charset", "application/json; charset=utf-8", `{"identifier":"alice","password":"Strong1pw"}`, 200, nil},
-		{"form", formCT, form, 200, nil},
-		{"form last value wins", formCT, "identifier=nobody&identifier=alice&password=Strong1pw", 200, nil},
-		{"multipart", mw.FormDataContentType(), mp.String(), 200, nil},
-		{"malformed json", jsonCT, `{"identifier":`, 400, func(t *testing.T, r *response) {
-			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
-				t.Fatalf("detail %q", d)
-			}
-		}},
-		{"trailing garbage", jsonCT, `{"identifier":"alice","password":"Strong1pw"} x`, 400, func(t *testing.T, r *response) {
-			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
-				t.Fatalf("detail %q", d)
-			}
-		}},
-		{"trailing bracket", jsonCT, `{"identifier":"alice","password":"Strong1pw"}]`, 400, func(t *testing.T, r *response) {
-			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
-				t.Fatalf("detail %q", d)
-			}
-		}},
-		{"invalid utf-8", jsonCT, "{\"identifier\":\"\xff\"}", 400, func(t *testing.T, r *response) {
-			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "JSON parse error - ") {
-				t.Fatalf("detail %q", d)
-			}
-		}},
-		{"json list", jsonCT, `[{"identifier":"alice"}]`, 400, func(t *testing.T, r *response) {
-			if got := r.fieldError("non_field_errors"); got != "Invalid data. Expected a dictionary, but got list." {
-				t.Fatalf("got %q", got)
-			}
-		}},
-		{"json string", jsonCT, `"alice"`, 400, func(t *testing.T, r *response) {
-			if got := r.fieldError("non_field_errors"); got != "Invalid data. Expected a dictionary, but got str." {
-				t.Fatalf("got %q", got)
-			}
-		}},
-		{"json int", jsonCT, `12`, 400, func(t *testing.T, r *response) {
-			if got := r.fieldError("non_field_errors"); got != "Invalid data. Expected a dictionary, but got int." {
-				t.Fatalf("got %q", got)
-			}
-		}},
-		{"empty json body", jsonCT, ``, 400, func(t *testing.T, r *response) {
-			if r.fieldError("password") != msgRequired {
-				t.Fatalf("body %s", r.raw)
-			}
-		}},
-		{"json over the limit", jsonCT, big, 413, nil},
-		{"form over the limit", formCT, bigForm, 413, nil},
-		{"text/plain", "text/plain", "identifier=alice", 415, func(t *testing.T, r *response) {
-			if d, _ := r.body["detail"].(string); !strings.HasPrefix(d, "Unsupported media type ") {
-				t.Fatalf("detail %q", d)
-			}
-		}},
-		{"xml", "application/xml", "<a/>", 415, nil},
-		{"garbage content type", ";;;", "{}", 415, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do("POST", "auth/login/", tc.body, "", "Content-Type", tc.ct)
-			r.expect(t, tc.status, "")
-			if r.status >= 400 {
-				if ct := r.header.Get("Content-Type"); ct != "application/json" {
-					t.Fatalf("error Content-Type %q", ct)
-				}
-				if r.body == nil {
-					t.Fatalf("error body is not a JSON object: %q", r.raw)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, r)
-			}
-		})
-	}
-	// An oversized body ends the connection rather than being drained
-	// (the Go client turns "Connection: close" into resp.Close).
-	req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/auth/login/", strings.NewReader(big))
-	req.Header.Set("Content-Type", jsonCT)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 413 || !resp.Close {
-		t.Fatalf("oversized body: %d, close=%v", resp.StatusCode, resp.Close)
-	}
-	if strings.Contains(e.logs.String(), `"level":"error"`) {
-		t.Fatalf("a client error was logged as a server error:\n%s", e.logs.String())
-	}
-}
-
-// TestCoreLoginMultiDevice checks multi_device / other_sessions_count
+// TestLogin_Core_MultiDevice checks multi_device / other_sessions_count
 // (CONTRACT 3.6) as sessions come and go.
-func TestCoreLoginMultiDevice(t *testing.T) {
+func TestLogin_Core_MultiDevice(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("alice", "alice@example.com", "Strong1pw")
 	e.createUser("bob", "bob@example.com", "Strong1pw")
@@ -242,9 +134,9 @@ func TestCoreLoginMultiDevice(t *testing.T) {
 	}
 }
 
-// TestCoreDeviceLabel is CONTRACT 3.4's table, through app.DeviceLabel and
+// TestLogin_Core_DeviceLabel is CONTRACT 3.4's table, through app.DeviceLabel and
 // through the session minted by login.
-func TestCoreDeviceLabel(t *testing.T) {
+func TestLogin_Core_DeviceLabel(t *testing.T) {
 	tests := []struct{ ua, label string }{
 		{"", "Unknown device"},
 		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15", "iPhone"},
@@ -289,9 +181,9 @@ func TestCoreDeviceLabel(t *testing.T) {
 	}
 }
 
-// TestCoreLoginDjangoHash: an imported pbkdf2_sha256 hash signs in and is
+// TestLogin_Core_DjangoHash: an imported pbkdf2_sha256 hash signs in and is
 // replaced by argon2id; a wrong password leaves it alone.
-func TestCoreLoginDjangoHash(t *testing.T) {
+func TestLogin_Core_DjangoHash(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	h, err := password.New(1).HashDjango(ctx, "Imported1pw", 1000)
@@ -323,82 +215,104 @@ func TestCoreLoginDjangoHash(t *testing.T) {
 	e.do("POST", "auth/login/", map[string]string{"identifier": "legacy", "password": "wrong"}, "").expect(t, 400, "")
 }
 
-// TestCoreLoginThrottle: failures per account and per IP are limited;
-// successes do not count; time unblocks.
-func TestCoreLoginThrottle(t *testing.T) {
-	t.Run("per account", func(t *testing.T) {
-		e := newEnv(t, func(c *api.Config) {
-			c.LoginFailuresPerAccount = api.Rule{Limit: 3, Window: time.Minute}
-			c.LoginFailuresPerIP = api.Rule{}
-		})
-		e.createUser("alice", "alice@example.com", "Strong1pw")
-		bad := map[string]string{"identifier": "alice", "password": "nope"}
-		good := map[string]string{"identifier": "ALICE", "password": "Strong1pw"}
-		e.do("POST", "auth/login/", bad, "").expect(t, 400, "")
-		e.do("POST", "auth/login/", bad, "").expect(t, 400, "")
-		for i := 0; i < 5; i++ { // successes do not count
-			e.do("POST", "auth/login/", good, "").expect(t, 200, "")
+func TestLogin_Contract_AcceptsBootstrappedAdminEmail(t *testing.T) {
+	e := newAdminEnv(t)
+	r := e.do("POST", "auth/login/", map[string]string{"email": "admin@example.com", "password": "change-me"}, "").expect(t, 200, "")
+	if tok, _ := r.body["token"].(string); len(tok) != 40 {
+		t.Fatalf("token in %s", r.raw)
+	}
+	user := r.body["user"].(map[string]any)
+	if user["is_superuser"] != true || user["is_staff"] != true || user["username"] != "admin" {
+		t.Fatalf("user %v", user)
+	}
+}
+
+func TestLogin_Contract_AcceptsBootstrappedAdminUsername(t *testing.T) {
+	e := newAdminEnv(t)
+	r := e.do("POST", "auth/login/", map[string]string{"email": "admin", "password": "change-me"}, "").expect(t, 200, "")
+	if _, ok := r.body["token"].(string); !ok {
+		t.Fatalf("no token: %s", r.raw)
+	}
+}
+
+// Unknown-user login answers exactly like a wrong password, and runs a
+// dummy hash (checked without timing in the default run).
+func TestLogin_Security_UnknownUserLooksLikeWrongPassword(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("gil", "gil@example.com", "Strong1pw")
+	e.registerOK("pend", "pend@example.com", "Strong1pw")
+	var bodies []string
+	for _, ident := range []string{"nobody", "nobody@example.com", "gil"} {
+		r := e.do("POST", "auth/login/", loginBody(ident, "Wrong1pw"), "").expect(t, 400, "")
+		bodies = append(bodies, string(r.raw))
+	}
+	// A pending account with the right password gets the same answer.
+	r := e.do("POST", "auth/login/", loginBody("pend", "Strong1pw"), "").expect(t, 400, "")
+	bodies = append(bodies, string(r.raw))
+	for _, b := range bodies {
+		if b != `{"non_field_errors":["Sign-in rejected: Backend.Creators.Auth/login — email/username and password do not match any active account."]}` {
+			t.Fatalf("login failure body %s", b)
 		}
-		e.do("POST", "auth/login/", bad, "").expect(t, 400, "")
-		// Budget spent: even the right password is refused, case and
-		// whitespace variants of the identifier share the budget.
-		for _, body := range []map[string]string{bad, good, {"email": " Alice ", "password": "Strong1pw"}} {
-			r := e.do("POST", "auth/login/", body, "").expect(t, 429, "Request was throttled. Expected available in 20 seconds.")
-			if r.header.Get("Retry-After") != "20" {
-				t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
-			}
+	}
+	r = e.do("POST", "auth/login/", map[string]string{"password": "x"}, "").expect(t, 400, "")
+	if r.nonField() != "Sign-in rejected: Backend.Creators.Auth/login — either email or username is required in the login payload." {
+		t.Fatalf("no identifier %s", r.raw)
+	}
+	e.do("POST", "auth/login/", map[string]string{"identifier": "  ", "password": "x"}, "").expectField(t, "identifier", "This field may not be blank.")
+}
+
+// With a deliberately slow hasher, a login for an unknown account takes
+// about as long as one for a known account with a wrong password: both run
+// one hash. (The original answered unknown accounts without hashing.)
+func TestLogin_Security_UnknownUserRunsDummyHash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing test")
+	}
+	slow := password.New(2, password.WithParams(password.Params{Time: 2, MemoryKiB: 8 * 1024, Threads: 1}))
+	start := time.Now()
+	if _, _, err := slow.Verify(bg, "x", mustHash(t, slow, "Strong1pw")); err != nil {
+		t.Fatal(err)
+	}
+	if hashTime := time.Since(start); hashTime < 20*time.Millisecond {
+		t.Skipf("hash too fast to measure (%v)", hashTime)
+	} else if hashTime > 2*time.Second {
+		t.Skipf("hash too slow here (%v)", hashTime)
+	}
+	store, err := db.Open(bg, filepath.Join(t.TempDir(), "auth.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	srv := buildServer(t, store, api.DefaultConfig(), nil, api.Options{Logger: zerolog.Nop(), Rand: rand.Reader, Hasher: slow})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	e := &env{t: t, srv: srv, http: hs, store: store, clock: &clock{t: time.Now()}, logs: &syncBuffer{}}
+	u := app.NewUser("hal", "hal@example.com", time.Now())
+	u.Password, u.IsActive = mustHash(t, slow, "Strong1pw"), true
+	if err := store.CreateUser(bg, u); err != nil {
+		t.Fatal(err)
+	}
+	median := func(ident string) time.Duration {
+		var d []time.Duration
+		for i := 0; i < 5; i++ {
+			s := time.Now()
+			e.do("POST", "auth/login/", loginBody(ident, "Wrong1pw"), "").expect(t, 400, "")
+			d = append(d, time.Since(s))
 		}
-		// Another account is not affected.
-		e.createUser("bob", "bob@example.com", "Strong1pw")
-		e.login("bob", "Strong1pw")
-		// The wait shrinks with time, and ends.
-		e.clock.Advance(15 * time.Second)
-		r := e.do("POST", "auth/login/", good, "").expect(t, 429, "Request was throttled. Expected available in 5 seconds.")
-		if r.header.Get("Retry-After") != "5" {
-			t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
-		}
-		e.clock.Advance(5 * time.Second)
-		e.do("POST", "auth/login/", good, "").expect(t, 200, "")
-	})
-	t.Run("per ip", func(t *testing.T) {
-		e := newEnv(t, func(c *api.Config) {
-			c.LoginFailuresPerAccount = api.Rule{}
-			c.LoginFailuresPerIP = api.Rule{Limit: 2, Window: 2 * time.Second}
-		})
-		e.createUser("alice", "alice@example.com", "Strong1pw")
-		for i := 0; i < 2; i++ {
-			e.do("POST", "auth/login/", map[string]string{"identifier": "user" + strconv.Itoa(i), "password": "x"}, "").expect(t, 400, "")
-		}
-		// One second to wait: DRF's singular wording.
-		r := e.do("POST", "auth/login/", map[string]string{"identifier": "alice", "password": "Strong1pw"}, "").
-			expect(t, 429, "Request was throttled. Expected available in 1 second.")
-		if r.header.Get("Retry-After") != "1" {
-			t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
-		}
-		e.clock.Advance(time.Second)
-		e.login("alice", "Strong1pw")
-	})
-	t.Run("long identifiers", func(t *testing.T) {
-		e := newEnv(t, func(c *api.Config) {
-			c.LoginFailuresPerAccount = api.Rule{Limit: 2, Window: time.Minute}
-			c.LoginFailuresPerIP = api.Rule{}
-		})
-		long := strings.Repeat("a", 5000)
-		for i := 0; i < 2; i++ {
-			e.do("POST", "auth/login/", map[string]string{"identifier": long, "password": "x"}, "").expect(t, 400, "")
-		}
-		// Still one budget per identifier, case-insensitively.
-		e.do("POST", "auth/login/", map[string]string{"identifier": strings.ToUpper(long), "password": "x"}, "").expect(t, 429, "")
-		e.do("POST", "auth/login/", map[string]string{"identifier": long + "b", "password": "x"}, "").expect(t, 400, "")
-	})
-	t.Run("default is 10 per account", func(t *testing.T) {
-		e := newEnv(t)
-		e.createUser("alice", "alice@example.com", "Strong1pw")
-		for i := 0; i < 10; i++ {
-			e.do("POST", "auth/login/", map[string]string{"identifier": "alice", "password": "x"}, "").expect(t, 400, "")
-		}
-		e.do("POST", "auth/login/", map[string]string{"identifier": "alice", "password": "Strong1pw"}, "").expect(t, 429, "")
-		e.clock.Advance(15 * time.Minute)
-		e.login("alice", "Strong1pw")
-	})
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[2]
+	}
+	known, unknown := median("hal"), median("nobody-at-all")
+	if unknown < known/3 {
+		t.Fatalf("unknown account %v vs known account %v: no dummy hash?", unknown, known)
+	}
+}
+
+func mustHash(t *testing.T, h *password.Hasher, pw string) string {
+	t.Helper()
+	s, err := h.Hash(context.Background(), pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

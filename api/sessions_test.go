@@ -1,14 +1,20 @@
 package api_test
 
+// Tests of sessions.go: POST auth/logout/, the probe GET auth/session/,
+// GET and DELETE auth/sessions/, DELETE auth/sessions/<id>/ and the
+// forward-auth check GET auth/verify/. Expiry, touches, sweeps and wipes
+// are in sessions_lifetime_test.go, the races in sessions_race_test.go.
+
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestCoreLogout is POST auth/logout/ (CONTRACT 1.3 #12, 3.7).
-func TestCoreLogout(t *testing.T) {
+// TestSessions_Core_Logout is POST auth/logout/ (CONTRACT 1.3 #12, 3.7).
+func TestSessions_Core_Logout(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("alice", "alice@example.com", "Strong1pw")
 	a := e.login("alice", "Strong1pw")
@@ -43,8 +49,74 @@ func TestCoreLogout(t *testing.T) {
 	e.do("POST", "auth/logout/", nil, "Basic Zm9vOmJhcg==").expect401(t, msgNotProvided)
 }
 
-// TestCoreSessionList is GET auth/sessions/ (CONTRACT 1.3 #14).
-func TestCoreSessionList(t *testing.T) {
+// TestSessions_Core_Probe checks the probe's success payload and that it never
+// touches the session.
+func TestSessions_Core_Probe(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("frank", "frank@example.com", "Strong1pw")
+	a := e.loginBody("frank", "Strong1pw", "User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
+	b := e.loginBody("frank", "Strong1pw")
+	aTok, bTok := "Token "+a.body["token"].(string), "Token "+b.body["token"].(string)
+	created := a.body["session"].(map[string]any)["created_at"].(string)
+
+	e.clock.Advance(time.Hour)
+	p := e.do("GET", "auth/session/", nil, "token   "+key(aTok)).expect(t, 200, "")
+	sameKeys(t, "probe", p.body, "authenticated", "token", "session", "multi_device", "other_sessions_count", "user")
+	if p.body["authenticated"] != true || p.body["token"] != key(aTok) {
+		t.Fatalf("probe: %s", p.raw)
+	}
+	sess := p.body["session"].(map[string]any)
+	if int64(sess["id"].(float64)) != sessionID(a) || sess["device_label"] != "Linux" ||
+		sess["created_at"] != created || sess["last_seen_at"] != created {
+		t.Fatalf("probe session: %v", sess)
+	}
+	if p.body["multi_device"] != true || p.body["other_sessions_count"] != float64(1) {
+		t.Fatalf("probe counts: %s", p.raw)
+	}
+	if p.body["user"].(map[string]any)["username"] != "frank" {
+		t.Fatalf("probe user: %s", p.raw)
+	}
+	// The probe minted nothing and touched nothing: A still shows its
+	// creation time as last seen, seen from B an hour later.
+	e.clock.Advance(time.Hour)
+	rows, _ := e.sessions(bTok)
+	if len(rows) != 2 {
+		t.Fatalf("probe minted a session: %v", rows)
+	}
+	for _, r := range rows {
+		if int64(r["id"].(float64)) == sessionID(a) && r["last_seen_at"] != created {
+			t.Fatalf("probe touched the session: %v", r)
+		}
+	}
+	// And the idle window did not roll: 24 h after creation plus a
+	// microsecond, the probed session is dead even though it was probed.
+	e.clock.Advance(22*time.Hour + time.Microsecond)
+	p = e.do("GET", "auth/session/", nil, aTok).expect(t, 200, "")
+	if p.body["authenticated"] != false {
+		t.Fatalf("probe rolled the idle window: %s", p.raw)
+	}
+}
+
+func TestSessions_Contract_ProbeAndForeignSession(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("vic", "vic@example.com", "Strong1pw")
+	e.createUser("wes", "wes@example.com", "Strong1pw")
+	for _, h := range []string{"", "Bearer x", "Token " + strings.Repeat("a", 40)} {
+		r := e.do("GET", "auth/session/", nil, h).expect(t, 200, "")
+		if string(r.raw) != `{"authenticated":false}` {
+			t.Fatalf("probe %q: %s", h, r.raw)
+		}
+	}
+	v := e.login("vic", "Strong1pw")
+	w := e.login("wes", "Strong1pw")
+	list := e.do("GET", "auth/sessions/", nil, w).expect(t, 200, "")
+	wid := list.body["current_session_id"].(float64)
+	e.do("DELETE", "auth/sessions/"+itoa(int64(wid))+"/", nil, v).expect(t, 404, "Session not found.")
+	e.do("GET", "auth/sessions/", nil, w).expect(t, 200, "")
+}
+
+// TestSessions_Core_List is GET auth/sessions/ (CONTRACT 1.3 #14).
+func TestSessions_Core_List(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("alice", "alice@example.com", "Strong1pw")
 	e.createUser("bob", "bob@example.com", "Strong1pw")
@@ -129,8 +201,62 @@ func TestCoreSessionList(t *testing.T) {
 	e.do("GET", "auth/sessions/", nil, "").expect401(t, msgNotProvided)
 }
 
-// TestCoreSessionRevoke is DELETE auth/sessions/<id>/ (CONTRACT 1.3 #15).
-func TestCoreSessionRevoke(t *testing.T) {
+// TestSessions_Core_ListCacheFollowsChanges: the cached list of a user is dropped
+// by every login and revocation, and shows exact last-seen times after
+// touches are flushed.
+func TestSessions_Core_ListCacheFollowsChanges(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("lena", "lena@example.com", "Strong1pw")
+	a := e.login("lena", "Strong1pw")
+	count := func(tok string) int {
+		t.Helper()
+		r := e.do("GET", "auth/sessions/", nil, tok).expect(t, 200, "")
+		return len(r.body["sessions"].([]any))
+	}
+	if n := count(a); n != 1 { // now cached
+		t.Fatalf("first list: %d", n)
+	}
+	b := e.login("lena", "Strong1pw")
+	c := e.login("lena", "Strong1pw")
+	if n := count(a); n != 3 {
+		t.Fatalf("after two logins: %d", n)
+	}
+	e.do("POST", "auth/logout/", nil, c).expect(t, 204, "")
+	if n := count(a); n != 2 {
+		t.Fatalf("after logout: %d", n)
+	}
+	e.do("DELETE", "auth/sessions/", nil, a).expect(t, 200, "")
+	if n := count(a); n != 1 {
+		t.Fatalf("after revoking the others: %d", n)
+	}
+	e.do("GET", "auth/sessions/", nil, b).expect(t, 401, "Invalid token.")
+
+	// Touches flushed after the list was cached still show, exactly.
+	e.clock.Advance(30 * time.Minute)
+	e.do("GET", "auth/verify/", nil, a).expect(t, 200, "")
+	e.srv.Flush(bg)
+	want := e.clock.Now()
+	e.clock.Advance(time.Minute)
+	r := e.do("GET", "auth/sessions/", nil, a)
+	row := r.body["sessions"].([]any)[0].(map[string]any)
+	got, err := time.Parse("2006-01-02T15:04:05.999999-07:00", row["last_seen_at"].(string))
+	if err != nil || got.Before(want) {
+		t.Fatalf("last_seen_at %v (%v), want at least %v", row["last_seen_at"], err, want)
+	}
+
+	// A wipe purges every list.
+	if _, err := e.srv.WipeSessions(bg); err != nil {
+		t.Fatal(err)
+	}
+	e.do("GET", "auth/sessions/", nil, a).expect(t, 401, "Invalid token.")
+	d := e.login("lena", "Strong1pw")
+	if n := count(d); n != 1 {
+		t.Fatalf("after wipe and login: %d", n)
+	}
+}
+
+// TestSessions_Core_Revoke is DELETE auth/sessions/<id>/ (CONTRACT 1.3 #15).
+func TestSessions_Core_Revoke(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("alice", "alice@example.com", "Strong1pw")
 	e.createUser("bob", "bob@example.com", "Strong1pw")
@@ -190,9 +316,9 @@ func TestCoreSessionRevoke(t *testing.T) {
 	e.do("GET", "auth/sessions/", nil, a).expect401(t, msgInvalidToken)
 }
 
-// TestCoreSessionRevokeOthers is DELETE auth/sessions/ (new: sign out every
+// TestSessions_Core_RevokeOthers is DELETE auth/sessions/ (new: sign out every
 // other device).
-func TestCoreSessionRevokeOthers(t *testing.T) {
+func TestSessions_Core_RevokeOthers(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("alice", "alice@example.com", "Strong1pw")
 	e.createUser("bob", "bob@example.com", "Strong1pw")
@@ -225,8 +351,8 @@ func TestCoreSessionRevokeOthers(t *testing.T) {
 	e.do("DELETE", "auth/sessions/", nil, "").expect401(t, msgNotProvided)
 }
 
-// TestCoreVerify is GET auth/verify/, the forward-auth check.
-func TestCoreVerify(t *testing.T) {
+// TestSessions_Core_Verify is GET auth/verify/, the forward-auth check.
+func TestSessions_Core_Verify(t *testing.T) {
 	e := newEnv(t)
 	u := e.createUser("alice", "alice@example.com", "Strong1pw")
 	a := e.loginBody("alice", "Strong1pw")
@@ -264,4 +390,42 @@ func TestCoreVerify(t *testing.T) {
 	// is dropped before the DELETE answers).
 	e.do("DELETE", "auth/sessions/"+strconv.FormatInt(sessionID(a), 10)+"/", nil, other).expect(t, 204, "")
 	e.do("GET", "auth/verify/", nil, tok).expect401(t, msgInvalidToken)
+}
+
+func TestSessions_Core_LoginListRevokeProbe(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("alice", "alice@example.com", "Strong1pw")
+	a := e.login("alice@example.com", "Strong1pw", "User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0)")
+	r := e.do("POST", "auth/login/", map[string]string{"email": "ALICE", "password": "Strong1pw"}, "", "User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)")
+	r.expect(t, 200, "")
+	if r.body["multi_device"] != true || r.body["other_sessions_count"] != float64(1) {
+		t.Fatalf("second login: %s", r.raw)
+	}
+	b := "Token " + r.body["token"].(string)
+	if got := r.body["session"].(map[string]any)["device_label"]; got != "iPhone" {
+		t.Fatalf("device label %v", got)
+	}
+	e.clock.Advance(time.Second)
+	list := e.do("GET", "auth/sessions/", nil, a).expect(t, 200, "")
+	rows := list.body["sessions"].([]any)
+	if len(rows) != 2 {
+		t.Fatalf("want 2 sessions: %s", list.raw)
+	}
+	first := rows[0].(map[string]any)
+	if first["is_current"] != true || first["id"] != list.body["current_session_id"] {
+		t.Fatalf("current session not first: %s", list.raw)
+	}
+	other := rows[1].(map[string]any)["id"].(float64)
+	e.do("DELETE", "auth/sessions/"+itoa(int64(other))+"/", nil, a).expect(t, 204, "")
+	e.do("GET", "auth/sessions/", nil, b).expect(t, 401, "Invalid token.")
+	probe := e.do("GET", "auth/session/", nil, b).expect(t, 200, "")
+	if probe.body["authenticated"] != false || len(probe.body) != 1 {
+		t.Fatalf("probe of revoked: %s", probe.raw)
+	}
+	probe = e.do("GET", "auth/session/", nil, a).expect(t, 200, "")
+	if probe.body["authenticated"] != true || probe.body["multi_device"] != false {
+		t.Fatalf("probe: %s", probe.raw)
+	}
+	e.do("POST", "auth/logout/", nil, a).expect(t, 204, "")
+	e.do("GET", "auth/sessions/", nil, a).expect(t, 401, "Invalid token.")
 }

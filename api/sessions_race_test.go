@@ -1,5 +1,8 @@
 package api_test
 
+// Races on the sessions of sessions.go, for the race detector: revocations
+// against requests, touches against flushes and sweeps.
+
 import (
 	"context"
 	"strconv"
@@ -11,11 +14,11 @@ import (
 	"notechondria-auth/api"
 )
 
-// TestCoreRevokeRace revokes sessions while other goroutines hammer them,
+// TestSessions_Core_RevokeRace revokes sessions while other goroutines hammer them,
 // with a large cache, a one-entry cache (constant misses and evictions: the
 // generation check of the miss path) and no cache. Once a revocation has
 // answered, every request that starts afterwards must get 401.
-func TestCoreRevokeRace(t *testing.T) {
+func TestSessions_Core_RevokeRace(t *testing.T) {
 	for _, size := range []int{10000, 1, 0} {
 		t.Run("cache="+strconv.Itoa(size), func(t *testing.T) {
 			e := newEnv(t, func(c *api.Config) { c.CacheSize = size })
@@ -80,9 +83,9 @@ func TestCoreRevokeRace(t *testing.T) {
 	}
 }
 
-// TestCoreTouchFlushRace runs touches, flushes, lists and sweeps at once
+// TestSessions_Core_TouchFlushRace runs touches, flushes, lists and sweeps at once
 // (for the race detector) and checks that no live session is lost.
-func TestCoreTouchFlushRace(t *testing.T) {
+func TestSessions_Core_TouchFlushRace(t *testing.T) {
 	e := newEnv(t, func(c *api.Config) { c.CacheSize = 2 })
 	u := e.createUser("alice", "alice@example.com", "Strong1pw")
 	toks := []string{e.login("alice", "Strong1pw"), e.login("alice", "Strong1pw"), e.login("alice", "Strong1pw")}

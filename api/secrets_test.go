@@ -1,11 +1,10 @@
 package api_test
 
-// More of the original's security bugs (CONTRACT section 6): codes and
-// secrets at rest, avatars, double submissions, deactivation.
+// Secrets and hashes at rest: what the database holds of codes, session
+// keys, API keys, client addresses and passwords.
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,10 +17,46 @@ import (
 	"notechondria-auth/app"
 )
 
+// The stored code is sha256_hex(plaintext), 64 hex characters; a fresh
+// registration code has usage "R" and max_use 1 (test_verification_defaults,
+// test_issue_registration_code_returns_tuple); lookups hash strip(input).
+func TestSecrets_Contract_StoredCodeIsHashOfPlaintext(t *testing.T) {
+	e := newEnv(t)
+	e.registerOK("quinn", "quinn@example.com", "Strong1pw")
+	plain := e.lastCode("quinn@example.com")
+	c, err := e.store.LatestCode(bg, "quinn@example.com", app.CodeRegister, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hex64.MatchString(c.CodeHash) || c.CodeHash != app.HashHex(plain) || c.CodeHash != app.CodeHash(plain) {
+		t.Fatalf("stored %q for %q", c.CodeHash, plain)
+	}
+	if c.Usage != "R" || c.MaxUse != 1 || c.Function != "quinn@example.com" || c.Attempts != 0 {
+		t.Fatalf("code %+v", c)
+	}
+	if got := c.ExpireAt.Sub(c.CreatedAt); got != e.srv.Config().CodeTTL {
+		t.Fatalf("ttl %v", got)
+	}
+	e.do("POST", "auth/verify-email/", map[string]string{"email": "quinn@example.com", "code": "  " + plain + "\t"}, "").expect(t, 200, "")
+}
+
+func TestSecrets_Contract_HashCodeIsDeterministic(t *testing.T) {
+	if app.CodeHash("123456") != app.CodeHash("123456") || app.CodeHash(" 123456 ") != app.CodeHash("123456") {
+		t.Fatal("not deterministic")
+	}
+	if app.CodeHash("123456") == app.CodeHash("654321") {
+		t.Fatal("different codes hash alike")
+	}
+	// sha256("123456")
+	if app.CodeHash("123456") != "8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c923adc6c92" {
+		t.Fatalf("hash %s", app.CodeHash("123456"))
+	}
+}
+
 // There is no unique constraint on code hashes (the original's made a 500
 // likely after a few thousand codes): two live codes with the same hash,
 // for different purposes, both exist and each can be spent.
-func TestSecurity_CodeHashesMayCollide(t *testing.T) {
+func TestSecrets_Security_CodeHashesMayCollide(t *testing.T) {
 	e := newEnv(t)
 	e.registerOK("lou", "lou@example.com", "Strong1pw")
 	e.createUser("max", "max@example.com", "Strong1pw")
@@ -57,7 +92,7 @@ func TestSecurity_CodeHashesMayCollide(t *testing.T) {
 
 // Session keys and IP addresses are not stored in a form an attacker with
 // the database could use: keys as SHA-256, IPs as a keyed HMAC.
-func TestSecurity_KeysAndIPsHashedAtRest(t *testing.T) {
+func TestSecrets_Security_KeysAndIPsHashedAtRest(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("ned", "ned@example.com", "Strong1pw")
 	tok := e.login("ned", "Strong1pw", "X-Forwarded-For", "203.0.113.9")
@@ -84,75 +119,11 @@ func TestSecurity_KeysAndIPsHashedAtRest(t *testing.T) {
 	}
 }
 
-// Avatar uploads are not stored: the field is refused (400) instead of
-// being dropped silently, whether sent as a file or as a text field.
-func TestSecurity_AvatarRefused(t *testing.T) {
-	e := newEnv(t)
-	e.createUser("oli", "oli@example.com", "Strong1pw")
-	tok := e.login("oli", "Strong1pw")
-	png := []byte("\x89PNG\r\n\x1a\n")
-	e.doMultipart("PATCH", "settings/", tok, "avatar", png, "first_name", "Oli").
-		expectField(t, "avatar", "Settings not saved: Backend.Creators.Settings/update.validate_avatar — avatar uploads are not stored by notechondria-auth.")
-	e.do("PATCH", "settings/", map[string]string{"avatar": "x.png"}, tok).expectField(t, "avatar", "")
-	r := e.doMultipart("PATCH", "settings/", tok, "", nil, "first_name", "Oli").expect(t, 200, "")
-	if r.body["first_name"] != "Oli" {
-		t.Fatalf("%s", r.raw)
-	}
-}
-
-// The same registration form sent several times at once (a double click)
-// must not mark its own account contested: the handler compares passwords
-// again when the pending account appeared after it looked.
-func TestSecurity_DoubleSubmittedRegistrationIsNotContested(t *testing.T) {
-	e := newEnv(t, noThrottle)
-	body := map[string]string{"username": "quick", "email": "quick@example.com", "password": "Quick1pw!"}
-	statuses := acctConcurrently(8, func(int) int {
-		s, raw := e.postRaw("auth/register/", body, "")
-		if s == 400 && !strings.Contains(string(raw), "this username is already taken") {
-			return -s
-		}
-		return s
-	})
-	// A request that read before the first one committed may see the
-	// username taken (400); none may fail otherwise.
-	if acctCount(statuses, 201) == 0 || acctCount(statuses, 201)+acctCount(statuses, 400) != 8 {
-		t.Fatalf("statuses %v", statuses)
-	}
-	users, err := e.store.ListUsers(bg)
-	if err != nil || len(users) != 1 {
-		t.Fatalf("%d users (%v)", len(users), err)
-	}
-	e.do("POST", "auth/verify-email/", map[string]string{"email": "quick@example.com", "code": e.lastCode("quick@example.com")}, "").expect(t, 200, "")
-	e.login("quick", "Quick1pw!")
-}
-
-// TestSecurity_DeactivatedAccountStaysDisabled: an admin-deactivated account
-// cannot bring itself back by registering again, resending or verifying.
-func TestSecurity_DeactivatedAccountStaysDisabled(t *testing.T) {
-	e := newEnv(t)
-	u := e.createUser("mallory", "mallory@example.com", "Strong1pw")
-	if _, err := e.store.SetActive(context.Background(), u.ID, false, e.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	r := e.do("POST", "auth/register/", map[string]string{"username": "mallory", "email": "mallory@example.com", "password": "Strong1pw"}, "")
-	r.expect(t, 400, "")
-	if r.fieldError("email") == "" {
-		t.Fatalf("re-register of a disabled account: %s", r.raw)
-	}
-	r = e.do("POST", "auth/resend-verification/", map[string]string{"email": "mallory@example.com"}, "")
-	r.expect(t, 400, "")
-	e.do("POST", "auth/login/", map[string]string{"identifier": "mallory", "password": "Strong1pw"}, "").expect(t, 400, "")
-	got, err := e.store.UserByID(context.Background(), u.ID)
-	if err != nil || got.IsActive || !got.Disabled {
-		t.Fatalf("account state after attempts: active=%v disabled=%v err=%v", got.IsActive, got.Disabled, err)
-	}
-}
-
-// TestStored_Security_NoPlaintextSecretsAtRest signs in, rotates the API key
+// TestSecrets_Security_NoPlaintextSecretsAtRest signs in, rotates the API key
 // twice, changes the password and checks that no session key, API key or
 // password appears in the database file or its WAL, before and after
 // closing.
-func TestStored_Security_NoPlaintextSecretsAtRest(t *testing.T) {
+func TestSecrets_Security_NoPlaintextSecretsAtRest(t *testing.T) {
 	e := newEnv(t)
 	const pw1, pw2 = "Plaintext-Secret-1", "Plaintext-Secret-2"
 	e.createUser("alice", "alice@example.com", pw1)
