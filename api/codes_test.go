@@ -58,9 +58,13 @@ func TestCodes_Contract_VerificationDefaults(t *testing.T) {
 	}
 }
 
-// A code dies after CodeMaxAttempts (5) wrong tries, even when the next
-// guess is right: a table over every code-consuming flow.
-func TestCodes_Security_CodeDiesAfterFiveWrongTries(t *testing.T) {
+// Wrong codes are bounded per client and in total, over every
+// code-consuming flow: after CodeMaxAttempts (5) wrong tries a client gets
+// 429, even for the right code, while the owner (another client) can still
+// use it; after 10 clients' worth of wrong tries (50) the code is dead for
+// everybody. The original killed the code after 5 wrong tries from anyone,
+// so five anonymous guesses burnt the code its owner had just received.
+func TestCodes_Security_WrongGuessesBoundedPerClientAndInTotal(t *testing.T) {
 	wrong := func(code string) string {
 		v, _ := strconv.Atoi(code)
 		return fmt.Sprintf("%06d", (v+1)%1000000)
@@ -69,55 +73,68 @@ func TestCodes_Security_CodeDiesAfterFiveWrongTries(t *testing.T) {
 		name string
 		// setup returns the auth header (or "") and a function that posts
 		// a guess and returns the response.
-		setup func(t *testing.T, e *env) (right string, try func(code string) *response)
+		setup func(t *testing.T, e *env) (right string, try func(code string, hdr ...string) *response)
 	}{
-		{"verify-email", func(t *testing.T, e *env) (string, func(string) *response) {
+		{"verify-email", func(t *testing.T, e *env) (string, func(string, ...string) *response) {
 			e.registerOK("frank", "frank@example.com", "Strong1pw")
-			return e.lastCode("frank@example.com"), func(c string) *response {
-				return e.do("POST", "auth/verify-email/", map[string]string{"email": "frank@example.com", "code": c}, "")
+			return e.lastCode("frank@example.com"), func(c string, hdr ...string) *response {
+				return e.do("POST", "auth/verify-email/", map[string]string{"email": "frank@example.com", "code": c}, "", hdr...)
 			}
 		}},
-		{"password-reset confirm", func(t *testing.T, e *env) (string, func(string) *response) {
+		{"password-reset confirm", func(t *testing.T, e *env) (string, func(string, ...string) *response) {
 			e.createUser("gina", "gina@example.com", "Strong1pw")
 			e.do("POST", "auth/password-reset/", map[string]string{"email": "gina@example.com"}, "").expect(t, 200, "")
-			return e.lastCode("gina@example.com"), func(c string) *response {
-				return e.do("POST", "auth/password-reset/confirm/", map[string]string{"email": "gina@example.com", "code": c, "password": "NewPass2!"}, "")
+			return e.lastCode("gina@example.com"), func(c string, hdr ...string) *response {
+				return e.do("POST", "auth/password-reset/confirm/", map[string]string{"email": "gina@example.com", "code": c, "password": "NewPass2!"}, "", hdr...)
 			}
 		}},
-		{"change-email confirm", func(t *testing.T, e *env) (string, func(string) *response) {
+		{"change-email confirm", func(t *testing.T, e *env) (string, func(string, ...string) *response) {
 			e.createUser("hank", "hank@example.com", "Strong1pw")
 			tok := e.login("hank", "Strong1pw")
 			id := e.identityCode(tok, "hank@example.com")
 			e.do("POST", "auth/change-email/", map[string]string{"new_email": "hank2@example.com", "identity_code": id}, tok).expect(t, 200, "")
-			return e.lastCode("hank2@example.com"), func(c string) *response {
-				return e.do("POST", "auth/change-email/", map[string]string{"new_email": "hank2@example.com", "code": c}, tok)
+			return e.lastCode("hank2@example.com"), func(c string, hdr ...string) *response {
+				return e.do("POST", "auth/change-email/", map[string]string{"new_email": "hank2@example.com", "code": c}, tok, hdr...)
 			}
 		}},
-		{"identity code (change-password)", func(t *testing.T, e *env) (string, func(string) *response) {
+		{"identity code (change-password)", func(t *testing.T, e *env) (string, func(string, ...string) *response) {
 			e.createUser("iris", "iris@example.com", "Strong1pw")
 			tok := e.login("iris", "Strong1pw")
-			return e.identityCode(tok, "iris@example.com"), func(c string) *response {
-				return e.do("POST", "auth/change-password/", map[string]string{"current_password": "Strong1pw", "new_password": "Newer2pw!", "identity_code": c}, tok)
+			return e.identityCode(tok, "iris@example.com"), func(c string, hdr ...string) *response {
+				return e.do("POST", "auth/change-password/", map[string]string{"current_password": "Strong1pw", "new_password": "Newer2pw!", "identity_code": c}, tok, hdr...)
 			}
 		}},
-		{"identity code (change-email request)", func(t *testing.T, e *env) (string, func(string) *response) {
+		{"identity code (change-email request)", func(t *testing.T, e *env) (string, func(string, ...string) *response) {
 			e.createUser("jill", "jill@example.com", "Strong1pw")
 			tok := e.login("jill", "Strong1pw")
-			return e.identityCode(tok, "jill@example.com"), func(c string) *response {
-				return e.do("POST", "auth/change-email/", map[string]string{"new_email": "jill2@example.com", "identity_code": c}, tok)
+			return e.identityCode(tok, "jill@example.com"), func(c string, hdr ...string) *response {
+				return e.do("POST", "auth/change-email/", map[string]string{"new_email": "jill2@example.com", "identity_code": c}, tok, hdr...)
 			}
 		}},
 	}
+	from := func(n int) []string { return []string{"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", n)} }
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.name+"/per client", func(t *testing.T) {
 			e := newEnv(t)
 			right, try := tc.setup(t, e)
 			for i := 0; i < 5; i++ {
-				try(wrong(right)).expect(t, 400, "")
+				try(wrong(right), from(1)...).expect(t, 400, "")
 			}
-			r := try(right)
-			if r.status != 400 {
-				t.Fatalf("the right code worked after 5 wrong tries: %d %s", r.status, r.raw)
+			expectThrottled(t, try(right, from(1)...))
+			if r := try(right, from(2)...); r.status != 200 {
+				t.Fatalf("the owner's right code after another client's 5 wrong tries: %d %s", r.status, r.raw)
+			}
+		})
+		t.Run(tc.name+"/in total", func(t *testing.T) {
+			e := newEnv(t)
+			right, try := tc.setup(t, e)
+			for c := 1; c <= 10; c++ {
+				for i := 0; i < 5; i++ {
+					try(wrong(right), from(c)...).expect(t, 400, "")
+				}
+			}
+			if r := try(right, from(99)...); r.status != 400 {
+				t.Fatalf("the right code worked after 50 wrong tries: %d %s", r.status, r.raw)
 			}
 		})
 	}

@@ -86,6 +86,8 @@ type env struct {
 	store *db.DB
 	clock *clock
 	logs  *syncBuffer
+	// hasher counts the hashes the server ran (Runs).
+	hasher *password.Hasher
 }
 
 // fastHasher keeps argon2id but with small parameters so tests run fast.
@@ -93,7 +95,6 @@ func fastHasher() *password.Hasher {
 	return password.New(4, password.WithParams(password.Params{Time: 1, MemoryKiB: 64, Threads: 1}))
 }
 
-// newEnv starts a server; mutate adjusts the configuration.
 // buildServer is the package's one server builder: a core on store with the
 // given clock (nil: the real one), and the HTTP layer on it.
 func buildServer(tb testing.TB, store app.Store, cfg api.Config, now func() time.Time, o api.Options) *api.Server {
@@ -109,6 +110,7 @@ func buildServer(tb testing.TB, store app.Store, cfg api.Config, now func() time
 	return srv
 }
 
+// newEnv starts a server; mutate adjusts the configuration.
 func newEnv(t *testing.T, mutate ...func(*api.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
@@ -123,10 +125,11 @@ func newEnv(t *testing.T, mutate ...func(*api.Config)) *env {
 	}
 	c := &clock{t: time.Date(2026, 4, 23, 3, 32, 23, 123456000, time.UTC)}
 	logs := &syncBuffer{}
-	srv := buildServer(t, store, cfg, c.Now, api.Options{Logger: zerolog.New(logs), Rand: rand.Reader, Hasher: fastHasher()})
+	hasher := fastHasher()
+	srv := buildServer(t, store, cfg, c.Now, api.Options{Logger: zerolog.New(logs), Rand: rand.Reader, Hasher: hasher})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &env{t: t, srv: srv, http: hs, store: store, clock: c, logs: logs}
+	return &env{t: t, srv: srv, http: hs, store: store, clock: c, logs: logs, hasher: hasher}
 }
 
 // response is a decoded HTTP answer.

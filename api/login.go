@@ -33,17 +33,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	if ident = strings.TrimSpace(ident); ident == "" {
 		return app.NonFieldError(msgLoginIdentifierRequired)
 	}
-	// Reserve before the ~25 ms hash: the client network's failure budget,
-	// then the account's. A correct password gives both back.
-	netKey := "ip:" + clientNet(s.clientIP(r))
-	clean := s.budgets.loginIP.Enabled() && s.budgets.loginIP.Clean(netKey)
-	ipRes, err := s.take(charge{s.budgets.loginIP, netKey})
-	if err != nil {
-		return err
-	}
 	u, err := s.lookupLogin(r, ident)
 	if err != nil {
-		ipRes.refund()
 		return err
 	}
 	// One budget per account, whichever identifier (email or username)
@@ -52,15 +43,28 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	if u != nil {
 		accountKey = accountThrottleKey(u.ID)
 	}
+	// Reserve before the ~25 ms hash: the client network's failure budget,
+	// then the account's. A correct password gives both back.
+	_, unlocked := s.budgets.loginAccount.Check(accountKey)
+	netKey := "ip:" + clientNet(s.clientIP(r))
+	retry, ok, netClean := s.budgets.loginIP.TakeClean(netKey)
+	if !ok {
+		return s.throttled(retry)
+	}
+	ipRes := reservation{{s.budgets.loginIP, netKey}}
 	acctRes, err := s.take(charge{s.budgets.loginAccount, accountKey})
 	if err != nil {
-		// The account is locked by failures. A client whose network has
-		// not failed recently may still try, from a second budget of the
-		// account that a guesser can only spend from as many fresh
-		// networks: one failure every 90 s from elsewhere does not lock
-		// the owner out, and the guesser stays throttled.
-		var cleanErr error = err
-		if clean {
+		// The account is locked by failures. A client whose network had
+		// no failure when the account was already locked may still try,
+		// from a second budget of the account that a guesser can only
+		// spend from as many fresh networks: one failure every 90 s from
+		// elsewhere does not lock the owner out, and the guesser stays
+		// throttled. (A network's own burst cannot reach the second
+		// budget: each request takes the network's budget before the
+		// account's, so once the account is locked that network is not
+		// clean any more.)
+		cleanErr := err
+		if netClean && !unlocked && s.budgets.loginIP.Enabled() {
 			acctRes, cleanErr = s.take(charge{s.budgets.loginClean, accountKey})
 		}
 		if cleanErr != nil {
@@ -68,7 +72,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 			return err
 		}
 	}
-	ok := false
+	ok = false
 	if u == nil {
 		// Unknown account: spend the same time as a real check.
 		if err := s.hasher.DummyVerify(r.Context(), pw); err != nil {

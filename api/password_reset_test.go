@@ -105,7 +105,9 @@ func TestPasswordReset_Security_ConcurrentResetConfirmExactlyOneSucceeds(t *test
 		s, _ := e.postRaw("auth/password-reset/confirm/", map[string]string{"email": "cora@example.com", "code": code, "password": fmt.Sprintf("NewPass%d!", i)}, "")
 		return s
 	})
-	if acctCount(statuses, 200) != 1 || acctCount(statuses, 400) != 9 {
+	// Exactly one wins; the others find the code spent (400) or, from this
+	// one client, run out of guesses first (429).
+	if acctCount(statuses, 200) != 1 || acctCount(statuses, 400)+acctCount(statuses, 429) != 9 {
 		t.Fatalf("statuses %v", statuses)
 	}
 }

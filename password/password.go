@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync/atomic"
 )
 
 // Default argon2id parameters: the OWASP minimum recommendation
@@ -117,6 +118,7 @@ type Hasher struct {
 
 	sem   chan struct{}
 	dummy string // argon2id hash of a fixed password, for DummyVerify
+	runs  atomic.Uint64
 
 	// Cost ceilings for stored hashes; constants in production, lowered by
 	// the fuzz test so random inputs stay cheap.
@@ -180,15 +182,21 @@ func (h *Hasher) acquire(ctx context.Context) error {
 		return err
 	}
 	if h.sem == nil {
+		h.runs.Add(1)
 		return nil
 	}
 	select {
 	case h.sem <- struct{}{}:
+		h.runs.Add(1)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
+
+// Runs counts the hashes and verifies started (Hash, Verify, DummyVerify):
+// for /metrics, and for tests that prove a budget stopped the work.
+func (h *Hasher) Runs() uint64 { return h.runs.Load() }
 
 func (h *Hasher) release() {
 	if h.sem != nil {

@@ -96,3 +96,23 @@ func TestTakeDisabled(t *testing.T) {
 		t.Fatal("disabled limiter stored state")
 	}
 }
+
+// Of a concurrent burst on one key, exactly one Take sees the key clean.
+func TestTakeCleanOnlyTheFirst(t *testing.T) {
+	l := New(100, time.Minute, newClock().Now)
+	var clean atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok, was := l.TakeClean("k"); ok && was {
+				clean.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if clean.Load() != 1 {
+		t.Fatalf("%d takes saw the key clean, want 1", clean.Load())
+	}
+}

@@ -151,16 +151,25 @@ func (l *Limiter) Add(key string) (retryAfter time.Duration, over bool) {
 // can never spend more than the budget. Give the event back with Refund
 // when the work turned out not to count (a correct password).
 func (l *Limiter) Take(key string) (retryAfter time.Duration, ok bool) {
+	retryAfter, ok, _ = l.TakeClean(key)
+	return retryAfter, ok
+}
+
+// TakeClean is Take that also reports whether the key's bucket was empty
+// just before (see Clean), in the same critical section: of a concurrent
+// burst on one key, only the first can see it clean.
+func (l *Limiter) TakeClean(key string) (retryAfter time.Duration, ok, wasClean bool) {
 	if l.disabled() {
-		return 0, true
+		return 0, true, true
 	}
 	now := l.clock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.entries[key]
+	wasClean = e == nil || e.tat <= now
 	if e != nil {
 		if d := l.retryAfter(e.tat, now); d > 0 {
-			return d, false
+			return d, false, false
 		}
 	} else {
 		l.makeRoom(now)
@@ -170,7 +179,7 @@ func (l *Limiter) Take(key string) (retryAfter time.Duration, ok bool) {
 	}
 	e.tat = max(e.tat, now) + l.interval
 	heap.Fix(&l.byTAT, e.index)
-	return 0, true
+	return 0, true, wasClean
 }
 
 // Refund gives back one event counted by Take (or Add). A key whose bucket
