@@ -31,6 +31,7 @@ type settings struct {
 	corsOrigins, trustedProxies   string
 	maxBody                       int
 	loginAccount, loginIP, emails string
+	anonymous                     string
 	codeAttempts, hashConcurrency int
 	memoryLimit                   string
 
@@ -63,9 +64,10 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (\"none\": never)")
 	fs.integer(&s.maxBody, "max-body-bytes", "NTC_MAX_BODY_BYTES", int(d.MaxBodyBytes), "largest accepted request body")
 	fs.str(&s.loginAccount, "login-failures-per-account", "NTC_LOGIN_FAILURES_PER_ACCOUNT", "10/15m", "failed sign-ins allowed per account, as `N/DURATION` (0 disables)")
-	fs.str(&s.loginIP, "login-failures-per-ip", "NTC_LOGIN_FAILURES_PER_IP", "50/15m", "failed sign-ins allowed per client IP, as `N/DURATION`")
-	fs.str(&s.emails, "email-requests-per-address", "NTC_EMAIL_REQUESTS_PER_ADDRESS", "5/1h", "code mails (register, resend, reset, identity, change email) per address, as `N/DURATION`")
-	fs.integer(&s.codeAttempts, "code-max-attempts", "NTC_CODE_MAX_ATTEMPTS", d.CodeMaxAttempts, "wrong tries after which a 6-digit code dies")
+	fs.str(&s.loginIP, "login-failures-per-ip", "NTC_LOGIN_FAILURES_PER_IP", "50/15m", "failed sign-ins allowed per client network (an IPv4 address, an IPv6 /64), as `N/DURATION`")
+	fs.str(&s.emails, "email-requests-per-address", "NTC_EMAIL_REQUESTS_PER_ADDRESS", "5/1h", "code mails per address and purpose (anonymous: register, resend, reset; the signed-in owner's identity codes; change-email codes), as `N/DURATION`")
+	fs.str(&s.anonymous, "anonymous-requests-per-ip", "NTC_ANONYMOUS_REQUESTS_PER_IP", "100/15m", "requests per client network to the anonymous endpoints that hash, mail or tell whether an account exists (register, resend, verify, reset, reset confirm, validate-invitation, Google/GitHub sign-in), as `N/DURATION`")
+	fs.integer(&s.codeAttempts, "code-max-attempts", "NTC_CODE_MAX_ATTEMPTS", d.CodeMaxAttempts, "wrong tries from one client network after which a 6-digit code refuses its guesses (it dies for everybody after ten times this)")
 	fs.integer(&s.hashConcurrency, "hash-concurrency", "NTC_HASH_CONCURRENCY", 0, "password hashes computed at once (0: one per CPU of GOMAXPROCS)")
 	fs.str(&s.memoryLimit, "memory-limit", "NTC_MEMORY_LIMIT", "auto", "soft heap limit for the Go GC, e.g. 128MiB; auto: 48 MiB + 24 MiB per concurrent hash; off: none; GOMEMLIMIT, when set, wins")
 
@@ -138,7 +140,8 @@ func (s *settings) appConfig() (api.Config, error) {
 		dst  *api.Rule
 	}{{"--login-failures-per-account", s.loginAccount, &c.LoginFailuresPerAccount},
 		{"--login-failures-per-ip", s.loginIP, &c.LoginFailuresPerIP},
-		{"--email-requests-per-address", s.emails, &c.EmailRequestsPerAddress}} {
+		{"--email-requests-per-address", s.emails, &c.EmailRequestsPerAddress},
+		{"--anonymous-requests-per-ip", s.anonymous, &c.AnonymousRequestsPerIP}} {
 		if *r.dst, err = parseRule(r.v); err != nil {
 			return c, fmt.Errorf("%s: %w", r.name, err)
 		}
