@@ -28,10 +28,10 @@ test-go: build
 ## fuzz: every fuzz target for $(FUZZTIME)
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime $(FUZZTIME) ./app/
-	go test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./app/
 	go test -run '^$$' -fuzz '^FuzzDeviceLabel$$' -fuzztime $(FUZZTIME) ./app/
-	go test -run '^$$' -fuzz '^FuzzAccountBodies$$' -fuzztime $(FUZZTIME) ./app/
-	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./app/password/
+	go test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./api/
+	go test -run '^$$' -fuzz '^FuzzAccountBodies$$' -fuzztime $(FUZZTIME) ./api/
+	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./password/
 
 ## test-e2e: the Active sessions page in headless Chromium against the real binary
 test-e2e: build
@@ -39,7 +39,7 @@ test-e2e: build
 
 ## bench: Go benchmarks of the hot paths
 bench:
-	go test -run '^$$' -bench . -benchmem ./app/ ./app/password/ ./app/throttle/ | tee bench/go-bench.txt
+	go test -run '^$$' -bench . -benchmem ./api/ ./password/ ./throttle/ | tee bench/go-bench.txt
 
 ## load: wrk against the binary and a bare net/http reference (see BENCHMARKS.md)
 load: build

@@ -106,3 +106,20 @@ func (f *fixture) authCode(h string) string {
 	_, err := f.core.Authenticate(bg, h, false)
 	return app.ErrorCode(err)
 }
+
+// The live-session count of /metrics is taken at most every 15 s.
+func TestCore_ActiveSessionsCountIsShared(t *testing.T) {
+	f := newFixture(t)
+	n, err := f.core.ActiveSessions(bg)
+	if err != nil || n != 1 {
+		t.Fatalf("count %d %v", n, err)
+	}
+	f.signIn("b")
+	if n, _ := f.core.ActiveSessions(bg); n != 1 {
+		t.Fatalf("recounted within 15 s: %d", n)
+	}
+	f.clock.Advance(15 * time.Second)
+	if n, _ := f.core.ActiveSessions(bg); n != 2 {
+		t.Fatalf("after 15 s: %d, want 2", n)
+	}
+}

@@ -229,3 +229,61 @@ func TestConsumeCodeConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// A session whose RequirePassword is no longer the user's password hash is
+// refused in the inserting transaction: a sign-in that checked the old
+// password while a password change revoked everything mints nothing.
+func TestCreateSession_Security_RechecksThePassword(t *testing.T) {
+	store := open(t)
+	u := user(t, store, "alice")
+	ctx := context.Background()
+	s := &app.Session{UserID: u.ID, KeyHash: app.HashHex("k1"), CreatedAt: t0, LastSeenAt: t0, RequirePassword: u.Password}
+	if err := store.CreateSession(ctx, s); err != nil {
+		t.Fatalf("with the current hash: %v", err)
+	}
+	if _, err := store.SetPassword(ctx, u.ID, "$argon2id$new", true, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	stale := &app.Session{UserID: u.ID, KeyHash: app.HashHex("k2"), CreatedAt: t0, LastSeenAt: t0, RequirePassword: u.Password}
+	if err := store.CreateSession(ctx, stale); app.ErrorCode(err) != app.ECONFLICT {
+		t.Fatalf("with the old hash: %v, want ECONFLICT", err)
+	}
+	if _, _, err := store.SessionByKeyHash(ctx, app.HashHex("k2")); app.ErrorCode(err) != app.ENOTFOUND {
+		t.Fatalf("the stale session was stored: %v", err)
+	}
+}
+
+// The sweeper's pending-account query keeps accounts with a live code and
+// active accounts, and deletes the rest.
+func TestSweepPendingUsers(t *testing.T) {
+	store := open(t)
+	ctx := context.Background()
+	active := user(t, store, "active")
+	mk := func(name string, joined time.Time) *app.User {
+		u := app.NewUser(name, name+"@example.com", joined)
+		if err := store.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	old := mk("old", t0)
+	resent := mk("resent", t0)
+	if err := store.IssueCode(ctx, &app.Code{CodeHash: app.HashHex("c"), Usage: app.CodeRegister, Function: resent.Email,
+		UserID: resent.ID, MaxUse: 1, CreatedAt: t0.Add(70 * time.Hour), ExpireAt: t0.Add(94 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	young := mk("young", t0.Add(60*time.Hour)) // its registration code still lives
+	if err := store.IssueCode(ctx, &app.Code{CodeHash: app.HashHex("y"), Usage: app.CodeRegister, Function: young.Email,
+		UserID: young.ID, MaxUse: 1, CreatedAt: t0.Add(60 * time.Hour), ExpireAt: t0.Add(84 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := store.SweepPendingUsers(ctx, t0.Add(72*time.Hour), 10)
+	if err != nil || len(ids) != 1 || ids[0] != old.ID {
+		t.Fatalf("swept %v %v, want only %d", ids, err, old.ID)
+	}
+	for _, u := range []*app.User{active, resent, young} {
+		if _, err := store.UserByID(ctx, u.ID); err != nil {
+			t.Fatalf("%s was deleted: %v", u.Username, err)
+		}
+	}
+}
