@@ -106,10 +106,13 @@ func (c *Core) AuthenticateSession(ctx context.Context, key string, touch bool) 
 	k := cacheKey{kind: CredSession, digest: sha256.Sum256([]byte(key))}
 	now := c.now()
 	e, hit := c.cache.get(k)
-	if hit && c.expired(e, now) && e.session.RevokedAt == nil {
-		// Another process may have used the session since this entry was
-		// read: look again before refusing it.
+	if hit && c.expired(e, now) {
 		c.cache.drop(CredSession, e.session.KeyHash)
+		if e.session.RevokedAt != nil {
+			return nil, Unauthorized(MsgInvalidToken)
+		}
+		// Idle here, but another process may have used (and flushed) the
+		// session since this entry was read: look again before refusing.
 		hit = false
 	}
 	if !hit {
@@ -117,12 +120,9 @@ func (c *Core) AuthenticateSession(ctx context.Context, key string, touch bool) 
 		if e, err = c.lookupSession(ctx, k); err != nil {
 			return nil, err
 		}
-	}
-	if c.expired(e, now) {
-		if hit {
-			c.cache.drop(CredSession, e.session.KeyHash)
+		if c.expired(e, now) {
+			return nil, Unauthorized(MsgInvalidToken)
 		}
-		return nil, Unauthorized(MsgInvalidToken)
 	}
 	if !e.user.IsActive {
 		return nil, Unauthorized(MsgUserDisabled)
