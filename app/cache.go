@@ -2,10 +2,7 @@ package app
 
 import (
 	"crypto/sha256"
-	"sync"
 	"sync/atomic"
-
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // cacheKey is the raw SHA-256 of a credential plus its kind, so that
@@ -41,34 +38,20 @@ func newAuthEntry(kind CredKind, u *User, s *Session) *authEntry {
 	return e
 }
 
-// tokenCache is the LRU of hot credentials. A nil lru disables caching.
-//
-// Consistency: every revocation commits to the database first, then drops
-// the entry. A lookup that missed the cache may have read the row before a
-// concurrent revocation committed; gen (bumped by every drop, under mu)
-// lets it notice and not insert its stale snapshot.
+// tokenCache is the LRU of hot credentials (see guardedLRU for why a miss
+// cannot insert a snapshot that a concurrent revocation dropped), with hit
+// and miss counters.
 type tokenCache struct {
-	lru *lru.Cache[cacheKey, *authEntry]
-	mu  sync.Mutex
-	gen atomic.Uint64
-
+	*guardedLRU[cacheKey, *authEntry]
 	hits, misses atomic.Uint64
 }
 
 func newTokenCache(size int) *tokenCache {
-	c := &tokenCache{}
-	if size > 0 {
-		c.lru, _ = lru.New[cacheKey, *authEntry](size) // only fails for size <= 0
-	}
-	return c
+	return &tokenCache{guardedLRU: newGuardedLRU[cacheKey, *authEntry](size)}
 }
 
 func (c *tokenCache) get(k cacheKey) (*authEntry, bool) {
-	if c.lru == nil {
-		c.misses.Add(1)
-		return nil, false
-	}
-	e, ok := c.lru.Get(k)
+	e, ok := c.guardedLRU.get(k)
 	if ok {
 		c.hits.Add(1)
 	} else {
@@ -77,65 +60,21 @@ func (c *tokenCache) get(k cacheKey) (*authEntry, bool) {
 	return e, ok
 }
 
-// generation is read before a database lookup and passed to add.
-func (c *tokenCache) generation() uint64 { return c.gen.Load() }
-
-// add stores e unless a drop happened since gen was read.
-func (c *tokenCache) add(k cacheKey, e *authEntry, gen uint64) {
-	if c.lru == nil {
-		return
-	}
-	c.mu.Lock()
-	if c.gen.Load() == gen {
-		c.lru.Add(k, e)
-	}
-	c.mu.Unlock()
-}
-
 // drop forgets the credentials with the given stored hashes (hex SHA-256).
 func (c *tokenCache) drop(kind CredKind, hexHashes ...string) {
-	c.mu.Lock()
-	c.gen.Add(1)
-	if c.lru != nil {
-		for _, h := range hexHashes {
-			if k, ok := keyFromHex(kind, h); ok {
-				c.lru.Remove(k)
-			}
+	keys := make([]cacheKey, 0, len(hexHashes))
+	for _, h := range hexHashes {
+		if k, ok := keyFromHex(kind, h); ok {
+			keys = append(keys, k)
 		}
 	}
-	c.mu.Unlock()
+	c.remove(keys...)
 }
 
 // dropUser forgets every credential of a user (after a change to the user
 // row: deactivation, username or email change).
 func (c *tokenCache) dropUser(userID int64) {
-	c.mu.Lock()
-	c.gen.Add(1)
-	if c.lru != nil {
-		for _, k := range c.lru.Keys() {
-			if e, ok := c.lru.Peek(k); ok && e.user.ID == userID {
-				c.lru.Remove(k)
-			}
-		}
-	}
-	c.mu.Unlock()
-}
-
-// purge forgets everything (wipe, or a change made by another process).
-func (c *tokenCache) purge() {
-	c.mu.Lock()
-	c.gen.Add(1)
-	if c.lru != nil {
-		c.lru.Purge()
-	}
-	c.mu.Unlock()
-}
-
-func (c *tokenCache) len() int {
-	if c.lru == nil {
-		return 0
-	}
-	return c.lru.Len()
+	c.removeIf(func(e *authEntry) bool { return e.user.ID == userID })
 }
 
 func keyFromHex(kind CredKind, h string) (cacheKey, bool) {

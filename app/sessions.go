@@ -70,7 +70,7 @@ func (c *Core) userSessions(ctx context.Context, userID int64, now time.Time) ([
 	if rows, ok := c.lists.get(userID); ok {
 		return rows, nil
 	}
-	gen := c.lists.gen.Load()
+	gen := c.lists.generation()
 	_, created := c.cfg.Timeouts.Cutoffs(now)
 	// last_seen_at >= created_at always holds, so passing the creation
 	// cutoff as the idle bound filters nothing more.
