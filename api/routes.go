@@ -31,9 +31,15 @@ func (s *Server) routes() http.Handler {
 
 	api := func(method, path string, mode authMode, h apiHandler) {
 		full := "/api/v1/" + path
+		s.routeList = append(s.routeList, Route{method, full})
 		rt.Handle(method, full, s.api(full, mode, h))
 	}
+	bare := func(method, path string, h httprouter.Handle) {
+		s.routeList = append(s.routeList, Route{method, path})
+		rt.Handle(method, path, h)
+	}
 	page := func(method, path string, h http.HandlerFunc) {
+		s.routeList = append(s.routeList, Route{method, path})
 		rt.Handler(method, path, s.page(path, h))
 	}
 
@@ -53,7 +59,7 @@ func (s *Server) routes() http.Handler {
 	api("GET", "auth/sessions/", authRequired, s.handleSessionList)                                      // #14
 	api("DELETE", "auth/sessions/", authRequired, s.handleSessionRevokeOthers)                           // #14 (ours: sign out the others)
 	api("DELETE", "auth/sessions/:id/", authRequired, s.handleSessionRevoke)                             // #15
-	rt.GET("/api/v1/auth/verify/", s.handleVerify)                                                       // ours: forward auth, the hot path
+	bare("GET", "/api/v1/auth/verify/", s.handleVerify)                                                  // ours: forward auth, the hot path (no adapter)
 	api("GET", "auth/oauth-config/", authOptional, s.handleOAuthConfig)                                  // #16
 	api("POST", "auth/google/", authOptional, s.anonymous(s.handleOAuthSignIn(oauth.ProviderGoogle)))    // #17
 	api("POST", "auth/github/", authOptional, s.anonymous(s.handleOAuthSignIn(oauth.ProviderGitHub)))    // #18
@@ -84,6 +90,16 @@ func (s *Server) routes() http.Handler {
 	page("GET", "/assets/*file", s.handleAsset(http.FileServer(http.FS(assets.FS()))))
 	return s.middleware(rt)
 }
+
+// Route is one entry of the route table: a method and an httprouter path
+// pattern (":name" segments, "*file" catch-alls).
+type Route struct {
+	Method, Path string
+}
+
+// Routes returns the route table in registration order (CONTRACT 1.1
+// order), for the OpenAPI check and the docs.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routeList...) }
 
 // page adapts a plain handler: it names the route for logs and metrics.
 func (s *Server) page(route string, h http.HandlerFunc) http.Handler {

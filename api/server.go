@@ -81,7 +81,8 @@ type Server struct {
 
 	budgets *budgets
 
-	handler http.Handler
+	handler   http.Handler
+	routeList []Route // filled by routes()
 
 	hdrNoStore []string // shared, never mutated: "Cache-Control: no-store"
 }
