@@ -358,8 +358,9 @@ func (e *env) status(method, path, auth string) int {
 	if err != nil {
 		return 0
 	}
-	io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body)) // readable again by the caller
 	return resp.StatusCode
 }
 
@@ -376,7 +377,8 @@ func (e *env) noRedirect(method, path string) *http.Response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body)) // readable again by the caller
 	return resp
 }

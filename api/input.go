@@ -44,6 +44,20 @@ func decodeBody(r *http.Request) (*input, error) {
 			return nil, bodyError(err)
 		}
 		return decodeJSON(body)
+	case mt == "text/plain":
+		// The shipped editor's HTTP client (Dart's http package) sends its
+		// JSON bodies as text/plain when no content type is set. Accept
+		// such a body when it is a JSON object; anything else keeps the
+		// 415 (docs/COMPATIBILITY.md: this opens no CSRF path, the API
+		// authenticates with a header that a cross-site form cannot set).
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		if in, err := decodeJSON(body); err == nil && len(body) > 0 {
+			return in, nil
+		}
+		return nil, unsupported(ct)
 	case mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data":
 		var err error
 		if mt == "multipart/form-data" {

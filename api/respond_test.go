@@ -7,6 +7,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -265,4 +266,28 @@ func TestRespond_Contract_StaleTokenOnLoginAndRegisterIs401(t *testing.T) {
 	e.do("POST", "auth/login/", map[string]string{"email": "sam", "password": "Strong1pw"}, tok).expect(t, 401, "Invalid token.")
 	e.do("POST", "auth/register/", map[string]string{"username": "tia", "email": "tia@example.com", "password": "Strong1pw"}, tok).expect(t, 401, "Invalid token.")
 	e.do("POST", "auth/password-reset/", map[string]string{"email": "sam@example.com"}, "Token "+strings.Repeat("0", 40)).expect(t, 401, "Invalid token.")
+}
+
+// A request that misses (or adds) a trailing slash is redirected with a
+// JSON body that names the right URL; a POST keeps its method (307).
+func TestRespond_Core_TrailingSlashRedirectSaysWhere(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		method, path, want string
+		status             int
+	}{
+		{"POST", "/api/v1/auth/login", "/api/v1/auth/login/", 307},
+		{"GET", "/api/v1/auth/sessions?x=1", "/api/v1/auth/sessions/", 301},
+		{"GET", "/healthz/", "/healthz", 301},
+	} {
+		resp := e.noRedirect(tc.method, tc.path)
+		var body map[string]string
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Location"), tc.want) ||
+			body["detail"] != "Wrong trailing slash: the URL is "+tc.want+" (redirected there)." {
+			t.Errorf("%s %s: %d %q %v", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	e.do("POST", "/api/v1/auth/nothing", nil, "").expect(t, 404, "Not found.")
 }

@@ -19,11 +19,11 @@ func (s *Server) routes() http.Handler {
 	rt := httprouter.New()
 	rt.HandleMethodNotAllowed = true
 	rt.HandleOPTIONS = false // the CORS middleware answers preflights
-	rt.RedirectTrailingSlash = true
+	// Trailing slashes are redirected by notFound, which also says in
+	// the body which URL to use (httprouter's redirect has no body).
+	rt.RedirectTrailingSlash = false
 	rt.RedirectFixedPath = false
-	rt.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, app.Detail(app.ENOTFOUND, "Not found."))
-	})
+	rt.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.notFound(rt, w, r) })
 	rt.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, app.Detail(app.EMETHOD, `Method "`+r.Method+`" not allowed.`))
 	})
@@ -117,4 +117,31 @@ func (s *Server) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.page("/metrics", s.handleMetrics))
 	return mux
+}
+
+// notFound answers an unknown path. When the path with (or without) a
+// trailing slash is a route, it redirects there as httprouter would (301 for
+// GET and HEAD, 307 otherwise, so a POST stays a POST) and says so in a JSON
+// body: a front-end developer who forgot the slash reads what to fix.
+func (s *Server) notFound(rt *httprouter.Router, w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	alt := p + "/"
+	if strings.HasSuffix(p, "/") {
+		alt = strings.TrimSuffix(p, "/")
+	}
+	if h, _, _ := rt.Lookup(r.Method, alt); h == nil || alt == "" {
+		s.writeError(w, r, app.Detail(app.ENOTFOUND, "Not found."))
+		return
+	}
+	setRoute(w, "redirect")
+	target := alt
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	status := http.StatusTemporaryRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		status = http.StatusMovedPermanently
+	}
+	w.Header().Set("Location", target)
+	writeJSON(w, status, map[string]string{"detail": "Wrong trailing slash: the URL is " + alt + " (redirected there)."})
 }
