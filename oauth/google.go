@@ -140,6 +140,12 @@ func (g *Google) Verify(ctx context.Context, idToken string) (Identity, error) {
 	if g.cfg.ClientID == "" {
 		return Identity{}, notConfigured(ProviderGoogle)
 	}
+	// A request that is already over is a network failure, whatever the
+	// key set's cache holds: without this check the answer depended on
+	// whether go-oidc's background key fetch won a race with ctx.Done().
+	if err := ctx.Err(); err != nil {
+		return Identity{}, netError(ProviderGoogle, PhaseTokenVerify, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, g.opts.RequestTimeout)
 	defer cancel()
 	var fetchErr error
