@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZTIME ?= 5s
 
-.PHONY: all build run test test-go test-e2e fuzz bench load cross lint install clean
+.PHONY: all build run test test-go test-e2e fuzz bench load cross lint install clean screenshots prereqs walk
 
 all: build
 
@@ -19,8 +19,12 @@ build:
 run: build
 	./$(BIN) serve --addr 127.0.0.1:8080 --db ./data/notechondria-auth.db --log-format console
 
-## test: vet, Go tests with -race, short fuzzing, and the browser test
-test: lint test-go fuzz test-e2e
+## test: set-up check (installs what is missing when root), vet, Go tests with -race, short fuzzing, the browser test, the README walk
+test: prereqs lint test-go fuzz test-e2e walk
+
+## prereqs: check (and as root install) chromium, qemu-user-static, systemd-analyze, sqlite3, e2e/node_modules
+prereqs:
+	./scripts/prereqs.sh
 
 test-go: build
 	go test -race -count=1 ./...
@@ -36,6 +40,10 @@ fuzz:
 ## test-e2e: the Active sessions page in headless Chromium against the real binary
 test-e2e: build
 	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_BIN=../$(BIN) node --test
+
+## screenshots: run the browser test and write docs/screenshots/*.png
+screenshots: build
+	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_SCREENSHOTS=1 NTC_BIN=../$(BIN) node --test account.test.mjs
 
 ## bench: Go benchmarks of the hot paths
 bench:

@@ -131,7 +131,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.metrics.observe(route, rw.status, d)
 		s.log.Info().Str("req_id", id).Str("method", r.Method).Str("route", route).
-			Int("status", rw.status).Dur("duration", d).Msg("request")
+			Int("status", rw.status).Dur("duration_ms", d).Msg("request")
 	}()
 
 	if s.cors(rw, r) {
