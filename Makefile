@@ -15,9 +15,14 @@ all: build
 build:
 	CGO_ENABLED=0 go build $(GOFLAGS_BUILD) -o $(BIN) .
 
-## run: serve on 127.0.0.1:8080 with ./data/notechondria-auth.db (created on first start)
+## run: serve on 127.0.0.1:8080 with ./data/notechondria-auth.db (created on first start); the log also goes to ./data/notechondria-auth.log
 run: build
-	./$(BIN) serve --addr 127.0.0.1:8080 --db ./data/notechondria-auth.db --log-format console
+	@mkdir -p -m 0700 data
+	./$(BIN) serve --addr 127.0.0.1:8080 --db ./data/notechondria-auth.db --log-format console 2>&1 | tee -a ./data/notechondria-auth.log
+
+## walk: the README's "Try it as a new user" block against a fresh server
+walk: build
+	./scripts/walk.sh
 
 ## test: set-up check (installs what is missing when root), vet, Go tests with -race, short fuzzing, the browser test, the README walk
 test: prereqs lint test-go fuzz test-e2e walk
