@@ -36,6 +36,16 @@ func (s *Server) clientIP(r *http.Request) string {
 	return peer
 }
 
+// fromTrustedProxy reports whether the direct peer is a trusted proxy (so
+// its X-Forwarded-* headers are believed).
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	return s.trustedPeer(peer)
+}
+
 func (s *Server) trustedPeer(peer string) bool {
 	addr, err := netip.ParseAddr(peer)
 	if err != nil {

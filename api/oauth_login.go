@@ -146,6 +146,7 @@ func (s *Server) handleOAuthSignIn(provider string) apiHandler {
 		if err != nil {
 			return err
 		}
+		login.APIBaseURL = s.apiBaseURL(r)
 		u, err := s.store.ResolveSocialLogin(r.Context(), login)
 		if app.ErrorCode(err) == app.ENOTFOUND {
 			msg := msgGoogleNotRegistered

@@ -100,7 +100,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 	}
 	now := s.now()
 	reg := &app.Registration{Username: username, Email: email, PasswordHash: hash,
-		InvitationHash: inviteHash, Now: now, Recheck: true,
+		InvitationHash: inviteHash, Now: now, Recheck: true, APIBaseURL: s.apiBaseURL(r),
 		Code: &app.Code{CodeHash: app.CodeHash(plain), Usage: app.CodeRegister, Function: email, MaxUse: 1,
 			CreatedAt: now, ExpireAt: now.Add(s.cfg.CodeTTL)}}
 	for attempt := 0; ; attempt++ {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"notechondria-auth/api"
 	"notechondria-auth/app"
 	"notechondria-auth/mail"
 )
@@ -263,5 +264,31 @@ func TestRegister_Security_DeactivatedAccountStaysDisabled(t *testing.T) {
 	got, err := e.store.UserByID(context.Background(), u.ID)
 	if err != nil || got.IsActive || !got.Disabled {
 		t.Fatalf("account state after attempts: active=%v disabled=%v err=%v", got.IsActive, got.Disabled, err)
+	}
+}
+
+// A new account's api_base_url is this server's API (from --public-url, or
+// the address the registering request reached), not the original's
+// http://localhost:9080/api/v1, which pointed the editor at nothing.
+func TestRegister_Core_APIBaseURLIsThisServer(t *testing.T) {
+	for _, tc := range []struct {
+		name, public string
+		hdr          []string
+		want         func(e *env) string
+	}{
+		{"request address", "", nil, func(e *env) string { return e.http.URL + "/api/v1" }},
+		{"behind a trusted proxy", "", []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "notes.example.com"},
+			func(*env) string { return "https://notes.example.com/api/v1" }},
+		{"--public-url", "https://auth.example.org/", nil, func(*env) string { return "https://auth.example.org/api/v1" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *api.Config) { c.PublicURL = tc.public })
+			e.do("POST", "auth/register/", map[string]string{"username": "newbie", "email": "newbie@example.com", "password": "Strong1pw"}, "", tc.hdr...).expect(t, 201, "")
+			r := e.do("POST", "auth/verify-email/", map[string]string{"email": "newbie@example.com", "code": e.lastCode("newbie@example.com")}, "").expect(t, 200, "")
+			user := r.body["user"].(map[string]any)
+			if got := user["api_base_url"]; got != tc.want(e) {
+				t.Fatalf("api_base_url %v, want %s", got, tc.want(e))
+			}
+		})
 	}
 }

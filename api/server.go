@@ -39,6 +39,11 @@ type Config struct {
 	Google         oauth.GoogleConfig
 	GitHub         oauth.GitHubConfig
 	FrontendOrigin string
+	// PublicURL is this server's address as clients reach it (scheme and
+	// host, e.g. https://auth.example.com); new accounts get PublicURL +
+	// "/api/v1" as api_base_url. Empty: taken from the request that
+	// creates the account.
+	PublicURL string
 
 	HashConcurrency int
 	// SeparateMetrics leaves /metrics off the main listener (it is served

@@ -74,6 +74,34 @@ func userView(u *app.User, r *http.Request) userJSON {
 	}
 }
 
+// apiBaseURL is the api_base_url of an account created by r: --public-url
+// + "/api/v1", or the address the request reached (forwarded by a trusted
+// proxy, or its Host) when that is not set.
+func (s *Server) apiBaseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/") + "/api/v1"
+	}
+	return s.requestOrigin(r) + "/api/v1"
+}
+
+// requestOrigin is scheme://host of the request as the client sent it:
+// X-Forwarded-Proto and X-Forwarded-Host when a trusted proxy set them.
+func (s *Server) requestOrigin(r *http.Request) string {
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if s.fromTrustedProxy(r) {
+		if v := r.Header.Get("X-Forwarded-Proto"); v == "http" || v == "https" {
+			scheme = v
+		}
+		if v := r.Header.Get("X-Forwarded-Host"); v != "" && !strings.ContainsAny(v, "/ ,") {
+			host = v
+		}
+	}
+	return scheme + "://" + host
+}
+
 // imageURL makes a stored media path absolute from the forwarded (or
 // request) scheme and host, as the original did.
 func imageURL(stored string, r *http.Request) string {

@@ -58,6 +58,8 @@ type Registration struct {
 	PendingHash    string
 	Recheck        bool
 	InvitationHash string // "" when no code was given
+	// APIBaseURL is the new account's api_base_url ("": the default).
+	APIBaseURL string
 	Code           *Code
 	Now            time.Time
 }

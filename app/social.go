@@ -27,5 +27,7 @@ type SocialLogin struct {
 	Register         bool   // intent register: create an account when none matches
 	InvitationHash   string // "" when none given
 	UnusablePassword string
+	// APIBaseURL is a new account's api_base_url ("": the default).
+	APIBaseURL string
 	Now              time.Time
 }

@@ -28,6 +28,9 @@ func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, err
 		switch {
 		case app.ErrorCode(err) == app.ENOTFOUND:
 			u = app.NewUser(r.Username, r.Email, r.Now)
+			if r.APIBaseURL != "" {
+				u.APIBaseURL = r.APIBaseURL
+			}
 			u.Password = r.PasswordHash
 			if err := insertUser(ctx, tx, u); err != nil {
 				return usernameConflict(err)

@@ -154,6 +154,9 @@ func createSocialUser(ctx context.Context, tx queryer, req *app.SocialLogin) (in
 		return 0, err
 	}
 	u := app.NewUser(name, req.Email, req.Now)
+	if req.APIBaseURL != "" {
+		u.APIBaseURL = req.APIBaseURL
+	}
 	u.IsActive = true
 	u.Password = req.UnusablePassword
 	u.FirstName, u.LastName = req.FirstName, req.LastName
