@@ -15,6 +15,8 @@
 #   b   the same, --cache-size 0 (one SELECT per request)
 #   c   the same, --touch-interval 0 (one UPDATE per request, write-through)
 #   d   GET /api/v1/auth/sessions/ for a user with 10 sessions
+#   g   GET /api/v1/auth/session/ (the probe every front end calls on load)
+#   h   GET /api/v1/settings/
 #   e   POST /api/v1/auth/login/ flood (argon2id, default parameters)
 #   f1  (a) on a database with $LOAD_BIG_ROWS session rows
 #   f2  (a) on that database while the sweeper deletes the expired rows
@@ -22,7 +24,7 @@
 # Environment (defaults in brackets):
 #   LOAD_DURATION [10]   seconds per wrk run
 #   LOAD_ROUNDS   [3]    rounds (medians are taken over them)
-#   LOAD_SCENARIOS ["a b c d e f1 f2"]
+#   LOAD_SCENARIOS ["a b c d g h e f1 f2"]
 #   LOAD_BIG_ROWS [1000000]  session rows for f (all but 10,000 expired)
 #   LOAD_REF_PORT [18090], LOAD_PROD_PORT [18091]
 #   LOAD_WORKDIR  [mktemp -d]  databases, logs, helper binaries
@@ -40,7 +42,7 @@ ROOT=$(pwd)
 
 D=${LOAD_DURATION:-10}
 ROUNDS=${LOAD_ROUNDS:-3}
-SCENARIOS=${LOAD_SCENARIOS:-"a b c d e f1 f2"}
+SCENARIOS=${LOAD_SCENARIOS:-"a b c d g h e f1 f2"}
 BIG_ROWS=${LOAD_BIG_ROWS:-1000000}
 REF_PORT=${LOAD_REF_PORT:-18090}
 PROD_PORT=${LOAD_PROD_PORT:-18091}
@@ -201,6 +203,8 @@ scenario_setup() {
 	b) FLAGS=(--cache-size 0) ;;
 	c) FLAGS=(--touch-interval 0) ;;
 	d) PATHQ=/api/v1/auth/sessions/ ;;
+	g) PATHQ=/api/v1/auth/session/ ;;
+	h) PATHQ=/api/v1/settings/ ;;
 	e)
 		PATHQ=/api/v1/auth/login/ SCRIPT=bench/login.lua HDR=""
 		FLAGS=(--login-failures-per-account 0 --login-failures-per-ip 0)
