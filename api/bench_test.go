@@ -212,6 +212,32 @@ func BenchmarkSessionList10(b *testing.B) {
 	}
 }
 
+// BenchmarkProbe10 is scenario (g): GET auth/session/ (the probe every front
+// end calls on load) for a user with 10 live sessions.
+func BenchmarkProbe10(b *testing.B) {
+	e := newBench(b, fastBenchHasher(), nil)
+	u := e.user("alice", fastBenchHasher())
+	var tok string
+	for i := range 10 {
+		tok = e.session(u, i)
+	}
+	e.get("/api/v1/auth/session/", tok, 200)
+	for b.Loop() {
+		e.get("/api/v1/auth/session/", tok, 200)
+	}
+}
+
+// BenchmarkSettingsGet is scenario (h): GET settings/.
+func BenchmarkSettingsGet(b *testing.B) {
+	e := newBench(b, fastBenchHasher(), nil)
+	u := e.user("alice", fastBenchHasher())
+	tok := e.session(u, 0)
+	e.get("/api/v1/settings/", tok, 200)
+	for b.Loop() {
+		e.get("/api/v1/settings/", tok, 200)
+	}
+}
+
 // BenchmarkLoginArgon2id is scenario (e) for one caller: POST auth/login/
 // with the production default hasher (password.New(0): argon2id m=19 MiB,
 // t=2, p=1), which also creates a session row (one write transaction).

@@ -48,15 +48,15 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, _ httproute
 	} else if err != nil {
 		return err
 	}
-	u, err := s.store.UserByID(r.Context(), a.User.ID)
+	prof, err := s.core.Profile(r.Context(), a.User.ID)
 	if err != nil {
 		return err
 	}
-	p, err := s.payload(r, u, a.Session, key, a.LastSeen())
+	n, err := s.core.OtherLiveSessions(r.Context(), a.User.ID, a.Session.ID)
 	if err != nil {
 		return err
 	}
-	writeSecret(w, http.StatusOK, probeJSON{Authenticated: true, authPayload: p})
+	writeSecret(w, http.StatusOK, probeJSON{Authenticated: true, authPayload: payload(r, prof, a.Session, key, a.LastSeen(), n)})
 	return nil
 }
 

@@ -114,7 +114,7 @@ func (s *Server) handleSettingsPatch(w http.ResponseWriter, r *http.Request, _ h
 	} else if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, settingsView(u, r))
+	writeJSON(w, http.StatusOK, settingsView(profileOf(u), r))
 	return nil
 }
 
@@ -124,7 +124,7 @@ func (s *Server) handleSettingsPatch(w http.ResponseWriter, r *http.Request, _ h
 // JSON to store, keys sorted.
 func mergeAppSettings(u *app.User, sent any, preset string, hasPreset bool, mode string, hasMode bool, base string, hasBase bool) (string, error) {
 	merged := map[string]any{}
-	if err := json.Unmarshal(appSettings(u), &merged); err != nil {
+	if err := json.Unmarshal(u.AppSettings(), &merged); err != nil {
 		return "", app.Internal(err)
 	}
 	if obj, ok := sent.(map[string]any); ok {
@@ -238,21 +238,22 @@ type settingsJSON struct {
 	AppSettingsUpdatedAt *string         `json:"app_settings_updated_at"`
 }
 
-func settingsView(u *app.User, r *http.Request) settingsJSON {
+func settingsView(p *app.Profile, r *http.Request) settingsJSON {
+	u := p.User
 	return settingsJSON{
 		Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 		profileJSON: profileView(u, r), APIKeyPrefix: u.APIKeyPrefix, APIBaseURL: u.APIBaseURL,
-		AppSettings: appSettings(u), AppSettingsUpdatedAt: isoTimePtr(u.AppSettingsUpdatedAt),
+		AppSettings: p.AppSettings, AppSettingsUpdatedAt: isoTimePtr(u.AppSettingsUpdatedAt),
 	}
 }
 
-// handleSettingsGet is GET settings/. It reads the user afresh (the cache
-// snapshot may predate a rotation of the API key).
+// handleSettingsGet is GET settings/, from the core's profile cache (every
+// write that changes the user, a key rotation included, drops it).
 func (s *Server) handleSettingsGet(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	u, err := s.store.UserByID(r.Context(), authFrom(r.Context()).User.ID)
+	p, err := s.core.Profile(r.Context(), authFrom(r.Context()).User.ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, settingsView(u, r))
+	writeJSON(w, http.StatusOK, settingsView(p, r))
 	return nil
 }

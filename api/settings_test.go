@@ -69,7 +69,7 @@ func TestSettings_Core_AppSettingsMerge(t *testing.T) {
 	}
 	for _, tc := range tests {
 		u.AppSettingsJSON = tc.stored
-		if err := e.store.UpdateUser(context.Background(), u); err != nil {
+		if err := e.srv.Core().Store().UpdateUser(context.Background(), u); err != nil { // through the core, as a handler would
 			t.Fatal(err)
 		}
 		r := e.do("GET", "settings/", nil, tok).expect(t, 200, "")

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -65,11 +63,15 @@ func sessionView(s *app.Session, lastSeen time.Time) sessionJSON {
 	return sessionJSON{ID: s.ID, DeviceLabel: s.DeviceLabel, CreatedAt: isoTime(s.CreatedAt), LastSeenAt: isoTime(lastSeen)}
 }
 
-func userView(u *app.User, r *http.Request) userJSON {
+// profileOf wraps a freshly read user for the views.
+func profileOf(u *app.User) *app.Profile { return &app.Profile{User: u, AppSettings: u.AppSettings()} }
+
+func userView(p *app.Profile, r *http.Request) userJSON {
+	u := p.User
 	return userJSON{
 		ID: u.ID, Email: u.Email, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
 		DisplayName: u.DisplayName(), profileJSON: profileView(u, r),
-		APIBaseURL: u.APIBaseURL, AppSettings: appSettings(u),
+		APIBaseURL: u.APIBaseURL, AppSettings: p.AppSettings,
 		AppSettingsUpdatedAt: isoTimePtr(u.AppSettingsUpdatedAt),
 	}
 }
@@ -125,105 +127,6 @@ func imageURL(stored string, r *http.Request) string {
 	return scheme + "://" + host + stored
 }
 
-// appSettings builds {theme_preset, theme_mode, api_base_url} from the
-// columns and merges the stored JSON object's keys on top, keeping key order
-// (base keys first, then new keys in stored order).
-func appSettings(u *app.User) json.RawMessage {
-	o := newOrderedObject()
-	o.set("theme_preset", mustJSON(u.ThemePreset))
-	o.set("theme_mode", mustJSON(u.ThemeMode))
-	o.set("api_base_url", mustJSON(u.APIBaseURL))
-	if stored, err := parseOrderedObject([]byte(u.AppSettingsJSON)); err == nil {
-		for _, k := range stored.keys {
-			o.set(k, stored.vals[k])
-		}
-	}
-	return o.marshal()
-}
-
-func mustJSON(v any) json.RawMessage {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return json.RawMessage("null")
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
-
-// orderedObject is a JSON object that keeps its key order, as Python dicts
-// do.
-type orderedObject struct {
-	keys []string
-	vals map[string]json.RawMessage
-}
-
-func newOrderedObject() *orderedObject { return &orderedObject{vals: map[string]json.RawMessage{}} }
-
-func (o *orderedObject) set(k string, v json.RawMessage) {
-	if _, ok := o.vals[k]; !ok {
-		o.keys = append(o.keys, k)
-	}
-	o.vals[k] = v
-}
-
-func (o *orderedObject) marshal() json.RawMessage {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(mustJSON(k))
-		b.WriteByte(':')
-		b.Write(compactJSON(o.vals[k]))
-	}
-	b.WriteByte('}')
-	return b.Bytes()
-}
-
-func compactJSON(v json.RawMessage) []byte {
-	var b bytes.Buffer
-	if err := json.Compact(&b, v); err != nil {
-		return []byte("null")
-	}
-	return b.Bytes()
-}
-
-// parseOrderedObject parses a JSON object's top level keeping key order; an
-// error when data is not exactly one JSON object.
-func parseOrderedObject(data []byte) (*orderedObject, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, errNotObject{}
-	}
-	o := newOrderedObject()
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		o.set(t.(string), v)
-	}
-	// Like json.loads: the object must be closed and nothing but
-	// whitespace may follow, else nothing is merged.
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return nil, errNotObject{}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errNotObject{}
-	}
-	return o, nil
-}
-
-type errNotObject struct{}
-
-func (errNotObject) Error() string { return "not a JSON object" }
-
 // mintSession creates a session for u from the request's User-Agent and
 // client IP and builds the auth payload around it.
 func (s *Server) mintSession(r *http.Request, u *app.User) (*authPayload, error) {
@@ -237,16 +140,16 @@ func (s *Server) mintSessionFor(r *http.Request, u *app.User, requirePassword st
 	if err != nil {
 		return nil, err
 	}
-	return s.payload(r, u, sess, key, sess.LastSeenAt)
-}
-
-// payload builds the auth payload for an existing session, counting the
-// user's other live sessions with exact last-seen times (CONTRACT 3.6).
-func (s *Server) payload(r *http.Request, u *app.User, sess *app.Session, key string, lastSeen time.Time) (*authPayload, error) {
 	n, err := s.core.CountOtherLive(r.Context(), u.ID, sess.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &authPayload{Token: key, Session: sessionView(sess, lastSeen), MultiDevice: n > 0,
-		OtherSessionsCount: n, User: userView(u, r)}, nil
+	return payload(r, profileOf(u), sess, key, sess.LastSeenAt, n), nil
+}
+
+// payload builds the auth payload of a session; others is the count of the
+// user's other live sessions (CONTRACT 3.6).
+func payload(r *http.Request, p *app.Profile, sess *app.Session, key string, lastSeen time.Time, others int) *authPayload {
+	return &authPayload{Token: key, Session: sessionView(sess, lastSeen), MultiDevice: others > 0,
+		OtherSessionsCount: others, User: userView(p, r)}
 }

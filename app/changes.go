@@ -53,20 +53,28 @@ func (c *Core) apply(ch Change) {
 		c.lists.forgetUser(ch.UserID)
 	case ChangeAPIKey:
 		c.cache.drop(CredAPIKey, ch.KeyHash)
-		c.cache.dropUser(ch.UserID)
+		c.userChanged(ch.UserID)
 	case ChangeUser:
-		c.cache.dropUser(ch.UserID)
-		c.lists.forgetUser(ch.UserID)
+		c.userChanged(ch.UserID)
 	default: // ChangeAll, and kinds a newer binary wrote
 		c.purgeCaches()
 	}
 }
 
-// purgeCaches forgets every cached credential and list.
+// purgeCaches forgets every cached credential, list and profile.
 func (c *Core) purgeCaches() {
 	c.purges.Add(1)
 	c.cache.purge()
 	c.lists.purge()
+	c.profiles.purge()
+}
+
+// userChanged forgets everything cached of one user: credentials (their
+// snapshots carry the identity), the session list and the profile.
+func (c *Core) userChanged(userID int64) {
+	c.cache.dropUser(userID)
+	c.lists.forgetUser(userID)
+	c.profiles.remove(userID)
 }
 
 // changeWatcher follows the change log for writes made by other processes

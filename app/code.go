@@ -60,6 +60,6 @@ type Registration struct {
 	InvitationHash string // "" when no code was given
 	// APIBaseURL is the new account's api_base_url ("": the default).
 	APIBaseURL string
-	Code           *Code
-	Now            time.Time
+	Code       *Code
+	Now        time.Time
 }

@@ -25,10 +25,7 @@ func (s *coherentStore) revoked(userID int64, hashes []string) {
 	s.c.lists.forgetUser(userID)
 }
 
-func (s *coherentStore) userChanged(userID int64) {
-	s.c.cache.dropUser(userID)
-	s.c.lists.forgetUser(userID)
-}
+func (s *coherentStore) userChanged(userID int64) { s.c.userChanged(userID) }
 
 // UpdateUser: the user's cached credentials carry its identity.
 func (s *coherentStore) UpdateUser(ctx context.Context, u *User) error {

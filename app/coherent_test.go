@@ -19,6 +19,9 @@ var invalidates = map[string]func(t *testing.T, f *fixture){
 		if err := f.core.Store().UpdateUser(bg, &u); err != nil {
 			t.Fatal(err)
 		}
+		if p, err := f.core.Profile(bg, f.user.ID); err != nil || p.User.Username != "alicia" {
+			t.Fatalf("profile after the rename: %v %v", p, err)
+		}
 		a, err := f.core.Authenticate(bg, f.token, false)
 		if err != nil || a.User.Username != "alicia" {
 			t.Fatalf("after the rename: %v %v", a, err)
@@ -45,6 +48,9 @@ var invalidates = map[string]func(t *testing.T, f *fixture){
 		}
 		expectCode(t, f.authCode(f.apiKey), app.EUNAUTHORIZED)
 		expectCode(t, f.authCode("Bearer "+key), "")
+		if p, _ := f.core.Profile(bg, f.user.ID); p.User.APIKeyPrefix != key[:8] {
+			t.Fatalf("profile key prefix %q, want %q", p.User.APIKeyPrefix, key[:8])
+		}
 	},
 	"CreateSession": func(t *testing.T, f *fixture) {
 		f.signIn("Mozilla/5.0 (iPhone)")
@@ -224,8 +230,8 @@ func expectCode(t *testing.T, got, want string) {
 
 func expectNothingCached(t *testing.T, f *fixture) {
 	t.Helper()
-	if n := f.core.CachedCredentials(f.user.ID); n != 0 || f.core.CachedList(f.user.ID) {
-		t.Fatalf("still cached: %d credentials, list %v", n, f.core.CachedList(f.user.ID))
+	if n := f.core.CachedCredentials(f.user.ID); n != 0 || f.core.CachedList(f.user.ID) || f.core.CachedProfile(f.user.ID) {
+		t.Fatalf("still cached: %d credentials, list %v, profile %v", n, f.core.CachedList(f.user.ID), f.core.CachedProfile(f.user.ID))
 	}
 }
 

@@ -57,14 +57,16 @@ type Options struct {
 // touch writer, the sweeper and authentication, and hands out the coherent
 // store (Store) through which every write that changes cached state goes.
 type Core struct {
-	cfg      Config
-	raw      Store
-	store    *coherentStore
-	log      zerolog.Logger
-	now      func() time.Time
-	rand     io.Reader
-	cache    *tokenCache
-	lists    *listCache
+	cfg   Config
+	raw   Store
+	store *coherentStore
+	log   zerolog.Logger
+	now   func() time.Time
+	rand  io.Reader
+	cache *tokenCache
+	lists *listCache
+	// profiles caches whole user rows for the probe and settings/.
+	profiles *profileCache
 	touch    *toucher
 	activeMu sync.Mutex // guards the cached live-session count
 	activeN  int
@@ -100,7 +102,9 @@ func NewCore(ctx context.Context, store Store, cfg Config, o Options) (*Core, er
 		rand:  o.Rand,
 		cache: newTokenCache(cfg.CacheSize),
 		lists: newListCache(cfg.CacheSize),
-		touch: newToucher(),
+
+		profiles: newProfileCache(cfg.CacheSize),
+		touch:    newToucher(),
 	}
 	c.store = &coherentStore{Store: store, c: c}
 	last, err := store.LastChange(ctx)

@@ -95,7 +95,10 @@ func (f *fixture) warm() {
 	if _, err := f.core.LiveSessions(bg, f.user.ID); err != nil {
 		f.t.Fatal(err)
 	}
-	if n := f.core.CachedCredentials(f.user.ID); n != 2 || !f.core.CachedList(f.user.ID) {
+	if _, err := f.core.Profile(bg, f.user.ID); err != nil {
+		f.t.Fatal(err)
+	}
+	if n := f.core.CachedCredentials(f.user.ID); n != 2 || !f.core.CachedList(f.user.ID) || !f.core.CachedProfile(f.user.ID) {
 		f.t.Fatalf("warm: %d credentials cached, list cached %v", n, f.core.CachedList(f.user.ID))
 	}
 }

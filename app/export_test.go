@@ -28,3 +28,11 @@ func (c *Core) CachedList(userID int64) bool {
 
 // PollChanges applies the change log now (Run does it every ChangePoll).
 func (c *Core) PollChanges(ctx context.Context) { c.changes.poll(ctx) }
+
+// CachedProfile reports whether the user's profile is cached.
+func (c *Core) CachedProfile(userID int64) bool {
+	if c.profiles.lru == nil {
+		return false
+	}
+	return c.profiles.lru.Contains(userID)
+}

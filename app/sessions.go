@@ -90,6 +90,9 @@ func (c *Core) userSessions(ctx context.Context, userID int64, now time.Time) ([
 // Errors: the store's.
 func (c *Core) CountOtherLive(ctx context.Context, userID, excludeID int64) (int, error) {
 	now := c.now()
+	if list, ok := c.lists.get(userID); ok {
+		return c.countListed(list, excludeID, now), nil
+	}
 	idle, created := c.cfg.Timeouts.Cutoffs(now)
 	pending := c.touch.pendingFor(userID)
 	exclude := []int64{excludeID}
@@ -112,6 +115,30 @@ func (c *Core) CountOtherLive(ctx context.Context, userID, excludeID int64) (int
 		}
 	}
 	return n, nil
+}
+
+// OtherLiveSessions is CountOtherLive for the read paths (the probe): it
+// counts from the user's cached session list, reading and caching the list
+// on a miss, so repeated probes touch no table. Errors: the store's.
+func (c *Core) OtherLiveSessions(ctx context.Context, userID, excludeID int64) (int, error) {
+	now := c.now()
+	list, err := c.userSessions(ctx, userID, now)
+	if err != nil {
+		return 0, err
+	}
+	return c.countListed(list, excludeID, now), nil
+}
+
+// countListed counts the sessions of list other than excludeID that the
+// list rule admits on their exact last-seen times.
+func (c *Core) countListed(list []*Session, excludeID int64, now time.Time) int {
+	n := 0
+	for _, sess := range list {
+		if sess.ID != excludeID && c.cfg.Timeouts.Listed(sess, c.lastSeen(sess), now) {
+			n++
+		}
+	}
+	return n
 }
 
 // lastSeen returns the exact last-seen time of a session: the unflushed

@@ -29,5 +29,5 @@ type SocialLogin struct {
 	UnusablePassword string
 	// APIBaseURL is a new account's api_base_url ("": the default).
 	APIBaseURL string
-	Now              time.Time
+	Now        time.Time
 }
