@@ -82,23 +82,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, _ htt
 	if err != nil {
 		return err
 	}
-	out := sessionListJSON{Sessions: make([]sessionRowJSON, 0, len(list))}
-	if a.Session != nil {
-		id := a.Session.ID
-		out.CurrentSessionID = &id
-	}
-	for _, sess := range list {
-		prefix := sess.IPHash
-		if len(prefix) > 8 {
-			prefix = prefix[:8]
-		}
-		out.Sessions = append(out.Sessions, sessionRowJSON{
-			ID: sess.ID, DeviceLabel: sess.DeviceLabel, UserAgent: sess.UserAgent, IPHashPrefix: prefix,
-			CreatedAt: isoTime(sess.CreatedAt), LastSeenAt: isoTime(sess.LastSeenAt),
-			IsCurrent: a.Session != nil && sess.ID == a.Session.ID,
-		})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeRawJSON(w, http.StatusOK, appendSessionList(make([]byte, 0, 320*len(list)+64), list, a.Session))
 	return nil
 }
 
