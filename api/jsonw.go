@@ -73,7 +73,7 @@ func appendJSONString(dst []byte, s string) []byte {
 // appendSessionList renders GET auth/sessions/'s answer for list (live
 // sessions with exact last-seen times) and the caller's session (nil for an
 // API key) exactly as writeJSON renders sessionListJSON.
-func appendSessionList(b []byte, list []*app.Session, current *app.Session) []byte {
+func appendSessionList(b []byte, list []app.LiveSession, current *app.Session) []byte {
 	b = append(b, `{"sessions":[`...)
 	for i, sess := range list {
 		if i > 0 {
@@ -94,7 +94,7 @@ func appendSessionList(b []byte, list []*app.Session, current *app.Session) []by
 		b = append(b, `,"created_at":"`...)
 		b = appendISOTime(b, sess.CreatedAt)
 		b = append(b, `","last_seen_at":"`...)
-		b = appendISOTime(b, sess.LastSeenAt)
+		b = appendISOTime(b, sess.LastSeen)
 		b = append(b, `","is_current":`...)
 		b = strconv.AppendBool(b, current != nil && sess.ID == current.ID)
 		b = append(b, '}')

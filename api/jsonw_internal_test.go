@@ -37,14 +37,14 @@ func TestSessionListJSONMatchesEncoder(t *testing.T) {
 	}
 	when := func() time.Time { return time.Unix(r.Int64N(4_000_000_000), r.Int64N(2)*r.Int64N(1e9)) }
 	for i := 0; i < 3000; i++ {
-		var list []*app.Session
+		var list []app.LiveSession
 		for n := r.IntN(4); n > 0; n-- {
-			list = append(list, &app.Session{ID: r.Int64N(1 << 40), DeviceLabel: str(), UserAgent: str(),
-				IPHash: str(), CreatedAt: when(), LastSeenAt: when()})
+			list = append(list, app.LiveSession{Session: &app.Session{ID: r.Int64N(1 << 40), DeviceLabel: str(), UserAgent: str(),
+				IPHash: str(), CreatedAt: when()}, LastSeen: when()})
 		}
 		var current *app.Session
 		if len(list) > 0 && r.IntN(2) == 0 {
-			current = list[r.IntN(len(list))]
+			current = list[r.IntN(len(list))].Session
 		}
 		// The structs the handler used to encode.
 		want := sessionListJSON{Sessions: []sessionRowJSON{}}
@@ -58,7 +58,7 @@ func TestSessionListJSONMatchesEncoder(t *testing.T) {
 				prefix = prefix[:8]
 			}
 			want.Sessions = append(want.Sessions, sessionRowJSON{ID: s.ID, DeviceLabel: s.DeviceLabel, UserAgent: s.UserAgent,
-				IPHashPrefix: prefix, CreatedAt: isoTime(s.CreatedAt), LastSeenAt: isoTime(s.LastSeenAt),
+				IPHashPrefix: prefix, CreatedAt: isoTime(s.CreatedAt), LastSeenAt: isoTime(s.LastSeen),
 				IsCurrent: current != nil && s.ID == current.ID})
 		}
 		if got, w := appendSessionList(nil, list, current), encoded(t, want); !bytes.Equal(got, w) {

@@ -34,9 +34,16 @@ func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash, requirePass
 	return sess, key, nil
 }
 
+// LiveSession is a live session with its exact last-seen time. Session is
+// shared with the cache (its LastSeenAt is the stored value): read only.
+type LiveSession struct {
+	*Session
+	LastSeen time.Time
+}
+
 // LiveSessions returns the user's live sessions (not revoked, not idle- or
 // absolute-expired) with their exact last-seen times, newest seen first.
-// The sessions are the caller's to change. Errors: the store's.
+// Errors: the store's.
 //
 // The stored last_seen_at lags the in-memory value by up to a touch
 // interval (longer while flushes fail), so filtering on it in SQL would
@@ -45,21 +52,19 @@ func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash, requirePass
 // therefore asked only for the non-revoked sessions younger than the
 // absolute timeout, and Timeouts.Listed is applied here on the exact
 // value.
-func (c *Core) LiveSessions(ctx context.Context, userID int64) ([]*Session, error) {
+func (c *Core) LiveSessions(ctx context.Context, userID int64) ([]LiveSession, error) {
 	now := c.now()
 	list, err := c.userSessions(ctx, userID, now)
 	if err != nil {
 		return nil, err
 	}
-	live := make([]*Session, 0, len(list))
+	live := make([]LiveSession, 0, len(list))
 	for _, shared := range list {
-		sess := *shared // the list may be cached: never change it
-		sess.LastSeenAt = c.lastSeen(&sess)
-		if c.cfg.Timeouts.Listed(&sess, sess.LastSeenAt, now) {
-			live = append(live, &sess)
+		if seen := c.lastSeen(shared); c.cfg.Timeouts.Listed(shared, seen, now) {
+			live = append(live, LiveSession{shared, seen})
 		}
 	}
-	sort.SliceStable(live, func(i, j int) bool { return live[i].LastSeenAt.After(live[j].LastSeenAt) })
+	sort.SliceStable(live, func(i, j int) bool { return live[i].LastSeen.After(live[j].LastSeen) })
 	return live, nil
 }
 
