@@ -102,3 +102,27 @@ func TestArm64UnderQemu(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// The stripped linux binary stays at most 15 MiB (README). Linking
+// html/template or text/template (reflective method calls keep every
+// exported method alive) costs 2.5 MB: this catches its return.
+func TestBinaryAtMost15MiB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a second binary")
+	}
+	out := filepath.Join(t.TempDir(), "ntc")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, b)
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 15 << 20
+	t.Logf("stripped linux/amd64 binary: %d bytes (limit %d)", st.Size(), limit)
+	if st.Size() > limit {
+		t.Fatalf("binary is %d bytes, over 15 MiB", st.Size())
+	}
+}
