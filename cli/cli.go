@@ -6,10 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"runtime"
-	"time"
 )
 
 // Build information, set by the linker (-X main.version=... is forwarded by
@@ -23,6 +19,10 @@ type Build struct {
 type Env struct {
 	Args   []string // without the program name
 	Getenv func(string) string
+	// Stdin is where user create and user set-password read a password
+	// that neither --password nor NTC_USER_PASSWORD gave; nil means
+	// os.Stdin. On a terminal they prompt without echo.
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	Build  Build
@@ -30,22 +30,6 @@ type Env struct {
 	// the server accepts connections (tests use it).
 	Ready func(addr string)
 }
-
-const topUsage = `notechondria-auth: the Notechondria auth and session server.
-
-Usage: notechondria-auth <command> [flags]
-
-Commands:
-  serve        run the HTTP server
-  user         create | list | set-password | deactivate | activate accounts
-  invite       create invitation codes
-  sessions     list | revoke sessions
-  backup       write a consistent copy of the live database
-  healthcheck  probe a running server's /healthz (for container HEALTHCHECKs)
-  config       print the effective serve configuration, secrets redacted
-  version      print the version
-
-Run "notechondria-auth <command> --help" for a command's flags.`
 
 // Run executes one command. It returns an error for the process to report;
 // ExitCode maps it to an exit status.
@@ -71,9 +55,12 @@ func Run(ctx context.Context, env Env) error {
 	case "config":
 		return configCmd(env, args)
 	case "version", "--version", "-version":
-		fmt.Fprintf(env.Stdout, "notechondria-auth %s (%s, %s/%s)\n", env.Build.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return nil
+		return versionCmd(ctx, env, args)
 	case "help", "--help", "-h", "-help":
+		if cmd == "help" && len(args) > 0 { // "help user create" is "user create --help"
+			env.Args = append(append([]string{}, args...), "--help")
+			return Run(ctx, env)
+		}
 		fmt.Fprintln(env.Stdout, topUsage)
 		return nil
 	}
@@ -91,67 +78,4 @@ func ExitCode(err error) int {
 		return 2
 	}
 	return 1
-}
-
-// configCmd prints the effective serve configuration.
-func configCmd(env Env, args []string) error {
-	var s settings
-	fs := newFlagSet("config", "Print the effective configuration of serve (flags, environment and --config file\napplied), one KEY=VALUE line each, secrets redacted.", env.Stdout)
-	defineServe(fs, &s)
-	if err := usageError(fs.parse(args, env.Getenv)); err != nil {
-		return err
-	}
-	if _, err := s.appConfig(); err != nil {
-		return errUsage{err}
-	}
-	for _, l := range fs.effective() {
-		fmt.Fprintln(env.Stdout, l)
-	}
-	return nil
-}
-
-// healthcheck GETs a /healthz URL and succeeds on 200; made for container
-// HEALTHCHECKs on images without curl.
-func healthcheck(ctx context.Context, env Env, args []string) error {
-	var url string
-	var timeout time.Duration
-	fs := newFlagSet("healthcheck", "Exit 0 when GET --url answers 200, 1 otherwise.", env.Stdout)
-	fs.str(&url, "url", "NTC_HEALTHCHECK_URL", defaultHealthURL(env.Getenv), "health `URL` to probe (default from NTC_ADDR)")
-	fs.duration(&timeout, "timeout", "NTC_HEALTHCHECK_TIMEOUT", 3*time.Second, "give up after this long")
-	if err := usageError(fs.parse(args, env.Getenv)); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return errUsage{err}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: %s answered %d", url, resp.StatusCode)
-	}
-	fmt.Fprintln(env.Stdout, "ok")
-	return nil
-}
-
-// defaultHealthURL points at NTC_ADDR when set (a wildcard host becomes
-// 127.0.0.1), else at the default listen address.
-func defaultHealthURL(getenv func(string) string) string {
-	addr := getenv("NTC_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "http://127.0.0.1:8080/healthz"
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/healthz"
 }

@@ -18,49 +18,39 @@ import (
 	"github.com/peterbourgon/ff/v3"
 )
 
-// binding ties a flag to its environment variable.
+// binding ties a flag to its environment variable and its usage heading.
 type binding struct {
 	flag, env string
 	secret    bool
+	group     string // heading in the usage text ("" when the set has none)
 }
 
 // flagSet is a flag.FlagSet that remembers each flag's environment name.
+// It prints its usage only for --help, and reports a bad value as one
+// line naming the flag, the value and what it wants (see valueError).
 type flagSet struct {
 	*flag.FlagSet
-	binds []binding
+	name, usage string
+	out         io.Writer
+	binds       []binding
+	group       string // heading for the flags defined next
+	bad         error  // the last value a flag refused on the command line
 }
 
 func newFlagSet(name, usage string, out io.Writer) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: notechondria-auth %s\n\n%s\n\nFlags (each also read from the environment variable shown):\n", name, usage)
-		fs.VisitAll(func(f *flag.Flag) {
-			env := fs.envOf(f.Name)
-			def := ""
-			if f.DefValue != "" && f.DefValue != "false" {
-				def = " (default " + f.DefValue + ")"
-			}
-			if env != "" {
-				env = " [$" + env + "]"
-			}
-			fmt.Fprintf(out, "  --%s%s%s\n      %s\n", f.Name, def, env, f.Usage)
-		})
-	}
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), name: name, usage: usage, out: out}
+	// The flag package prints errors and the whole usage on every mistake;
+	// parse reports mistakes itself and printUsage answers --help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
-func (fs *flagSet) envOf(name string) string {
-	for _, b := range fs.binds {
-		if b.flag == name {
-			return b.env
-		}
-	}
-	return ""
-}
+// heading puts the flags defined after it under title in the usage text.
+func (fs *flagSet) heading(title string) { fs.group = title }
 
 func (fs *flagSet) bind(name, env string, secret bool) {
-	fs.binds = append(fs.binds, binding{flag: name, env: env, secret: secret})
+	fs.binds = append(fs.binds, binding{flag: name, env: env, secret: secret, group: fs.group})
 }
 
 // str, integer, duration and boolean define a flag and its environment name.
@@ -75,19 +65,96 @@ func (fs *flagSet) secret(p *string, name, env, usage string) {
 }
 
 func (fs *flagSet) integer(p *int, name, env string, def int, usage string) {
-	fs.IntVar(p, name, def, usage)
+	*p = def
+	fs.define((*intValue)(p), name, usage)
 	fs.bind(name, env, false)
 }
 
 func (fs *flagSet) duration(p *time.Duration, name, env string, def time.Duration, usage string) {
-	fs.DurationVar(p, name, def, usage)
+	*p = def
+	fs.define((*durationValue)(p), name, usage)
 	fs.bind(name, env, false)
 }
 
 func (fs *flagSet) boolean(p *bool, name, env string, def bool, usage string) {
 	*p = def
-	fs.Var((*boolValue)(p), name, usage)
+	fs.define((*boolValue)(p), name, usage)
 	fs.bind(name, env, false)
+}
+
+// define registers v behind a checkedValue, which remembers a refused
+// command-line value so that parse can report it plainly.
+func (fs *flagSet) define(v flag.Value, name, usage string) {
+	fs.Var(&checkedValue{Value: v, name: name, fs: fs}, name, usage)
+}
+
+// checkedValue records the error of a refused Set: the flag package only
+// keeps its text, behind "invalid value ... parse error".
+type checkedValue struct {
+	flag.Value
+	name string
+	fs   *flagSet
+}
+
+func (c *checkedValue) Set(s string) error {
+	err := c.Value.Set(s)
+	if err != nil {
+		c.fs.bad = valueError{label: "--" + c.name, value: s, err: err}
+	}
+	return err
+}
+
+// IsBoolFlag lets a boolean flag stand alone (--staff means --staff=true).
+func (c *checkedValue) IsBoolFlag() bool {
+	b, ok := c.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// valueError is a value a flag, environment variable or config-file key
+// refused: `--touch-interval "5": invalid value, want a duration such as
+// 30s, 24h`.
+type valueError struct {
+	label, value string // "--touch-interval", "environment variable NTC_TOUCH_INTERVAL"
+	err          error  // what the value should look like
+}
+
+func (e valueError) Error() string {
+	return fmt.Sprintf("%s %q: invalid value, %v", e.label, e.value, e.err)
+}
+
+func (e valueError) Unwrap() error { return e.err }
+
+// intValue, durationValue and boolValue say what they want when they
+// refuse a value.
+type intValue int
+
+func (i *intValue) String() string { return strconv.Itoa(int(*i)) }
+
+func (i *intValue) Set(s string) error {
+	v, err := strconv.ParseInt(strings.TrimSpace(s), 0, strconv.IntSize)
+	if errors.Is(err, strconv.ErrRange) {
+		return errors.New("want a number (this one is out of range)")
+	} else if err != nil {
+		return errors.New("want a number such as 10")
+	}
+	*i = intValue(v)
+	return nil
+}
+
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(strings.TrimSpace(s), 64); nerr == nil {
+			return fmt.Errorf("want a duration such as 30s, 24h (a number needs a unit: ms, s, m or h, e.g. %ss)", strings.TrimSpace(s))
+		}
+		return errors.New("want a duration such as 30s, 24h (units: ms, s, m, h; e.g. 1h30m)")
+	}
+	*d = durationValue(v)
+	return nil
 }
 
 // boolValue accepts the original's truthy words (1, true, yes, on) and
@@ -105,7 +172,7 @@ func (b *boolValue) Set(s string) error {
 	case "0", "false", "no", "off", "f", "n", "":
 		*b = false
 	default:
-		return fmt.Errorf("not a boolean: %q (use true/false, yes/no, on/off, 1/0)", s)
+		return errors.New("want true or false (or yes/no, on/off, 1/0)")
 	}
 	return nil
 }
@@ -115,8 +182,18 @@ func (b *boolValue) Set(s string) error {
 // systemd EnvironmentFile format, keys are the environment names), then the
 // compiled-in defaults.
 func (fs *flagSet) parse(args []string, getenv func(string) string) error {
+	fs.bad = nil
 	if err := fs.Parse(args); err != nil {
-		return err
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fs.printUsage()
+			return err
+		case fs.bad != nil:
+			return fs.bad
+		}
+		// "flag provided but not defined: -nope", "flag needs an argument: -db"
+		msg := strings.Replace(err.Error(), ": -", ": --", 1)
+		return fmt.Errorf("%s: %s (run \"notechondria-auth %s --help\" for its flags)", fs.name, msg, fs.name)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
@@ -129,7 +206,7 @@ func (fs *flagSet) parse(args []string, getenv func(string) string) error {
 		}
 		if v, ok := lookupEnv(getenv, b.env); ok {
 			if err := fs.Set(b.flag, v); err != nil {
-				return fmt.Errorf("environment variable %s: %w", b.env, err)
+				return valueError{label: "environment variable " + b.env, value: v, err: err}
 			}
 			set[b.flag] = true
 		}
@@ -156,7 +233,7 @@ func (fs *flagSet) parse(args []string, getenv func(string) string) error {
 			return nil
 		}
 		if err := fs.Set(name, value); err != nil {
-			return fmt.Errorf("config file %s: %s: %w", cfg.Value.String(), key, err)
+			return valueError{label: "config file " + cfg.Value.String() + ": " + key, value: value, err: err}
 		}
 		return nil
 	})
@@ -213,6 +290,8 @@ func (fs *flagSet) effective() []string {
 type errUsage struct{ err error }
 
 func (e errUsage) Error() string { return e.err.Error() }
+
+func (e errUsage) Unwrap() error { return e.err }
 
 // usageError wraps flag errors; --help is not an error.
 func usageError(err error) error {

@@ -51,7 +51,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	notify := sysd.FromEnv(env.Getenv)
 	start := time.Now()
-	store, err := db.Open(ctx, s.db, db.Options{})
+	store, err := openDB(ctx, s.db, true, db.Options{})
 	if err != nil {
 		return err
 	}

@@ -45,23 +45,25 @@ type settings struct {
 	frontendOrigin                                                                                  string
 }
 
+// defineServe defines serve's flags (config reuses them), under the
+// headings of serve --help.
 func defineServe(fs *flagSet, s *settings) {
 	d := api.DefaultConfig()
+	fs.heading("Server")
 	fs.str(&s.config, "config", "NTC_CONFIG", "", "read KEY=VALUE lines (systemd EnvironmentFile format; keys are the environment names) from `FILE`")
 	fs.str(&s.addr, "addr", "NTC_ADDR", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free port)")
 	fs.str(&s.db, "db", "NTC_DB", DefaultDB, "SQLite database `PATH` (created with its directory on first start)")
-	fs.str(&s.metricsAddr, "metrics-addr", "NTC_METRICS_ADDR", "", "serve /metrics on this `HOST:PORT` instead of the main listener")
-	fs.boolean(&s.wipe, "wipe-sessions-on-boot", "NTC_WIPE_SESSIONS_ON_BOOT", false, "revoke every session after migrations, before listening (signs everybody out)")
+	fs.str(&s.corsOrigins, "cors-origins", "NTC_CORS_ORIGINS", "", "comma-separated origins or hosts allowed by CORS besides localhost and 127.0.0.1")
+	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (\"none\": never)")
+
+	fs.heading("Sessions")
 	fs.duration(&s.idle, "session-idle-timeout", "NTC_SESSION_IDLE_TIMEOUT", d.Timeouts.Idle, "a session unused for longer than this expires")
 	fs.duration(&s.absolute, "session-absolute-timeout", "NTC_SESSION_ABSOLUTE_TIMEOUT", d.Timeouts.Absolute, "a session older than this expires, used or not")
 	fs.duration(&s.touch, "touch-interval", "NTC_TOUCH_INTERVAL", d.TouchInterval, "write last-seen times at most this often (0: on every request, like the original); clamped to a tenth of the idle timeout")
 	fs.integer(&s.cacheSize, "cache-size", "NTC_CACHE_SIZE", d.CacheSize, "token cache entries (0 disables the cache)")
-	fs.duration(&s.sweep, "sweep-interval", "NTC_SWEEP_INTERVAL", d.SweepInterval, "delete expired and revoked rows this often (0 disables)")
-	fs.integer(&s.sweepBatch, "sweep-batch", "NTC_SWEEP_BATCH", d.SweepBatch, "rows deleted per sweeper transaction")
-	fs.str(&s.logFormat, "log-format", "NTC_LOG_FORMAT", "json", "log format: json or console")
-	fs.str(&s.logLevel, "log-level", "NTC_LOG_LEVEL", "info", "log level: debug, info, warn, error")
-	fs.str(&s.corsOrigins, "cors-origins", "NTC_CORS_ORIGINS", "", "comma-separated origins or hosts allowed by CORS besides localhost and 127.0.0.1")
-	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (\"none\": never)")
+	fs.boolean(&s.wipe, "wipe-sessions-on-boot", "NTC_WIPE_SESSIONS_ON_BOOT", false, "revoke every session after migrations, before listening (signs everybody out)")
+
+	fs.heading("Limits")
 	fs.integer(&s.maxBody, "max-body-bytes", "NTC_MAX_BODY_BYTES", int(d.MaxBodyBytes), "largest accepted request body")
 	fs.str(&s.loginAccount, "login-failures-per-account", "NTC_LOGIN_FAILURES_PER_ACCOUNT", "10/15m", "failed sign-ins allowed per account, as `N/DURATION` (0 disables)")
 	fs.str(&s.loginIP, "login-failures-per-ip", "NTC_LOGIN_FAILURES_PER_IP", "50/15m", "failed sign-ins allowed per client network (an IPv4 address, an IPv6 /64), as `N/DURATION`")
@@ -69,8 +71,8 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.anonymous, "anonymous-requests-per-ip", "NTC_ANONYMOUS_REQUESTS_PER_IP", "100/15m", "requests per client network to the anonymous endpoints that hash, mail or tell whether an account exists (register, resend, verify, reset, reset confirm, validate-invitation, Google/GitHub sign-in), as `N/DURATION`")
 	fs.integer(&s.codeAttempts, "code-max-attempts", "NTC_CODE_MAX_ATTEMPTS", d.CodeMaxAttempts, "wrong tries from one client network after which a 6-digit code refuses its guesses (it dies for everybody after ten times this)")
 	fs.integer(&s.hashConcurrency, "hash-concurrency", "NTC_HASH_CONCURRENCY", 0, "password hashes computed at once (0: one per CPU of GOMAXPROCS)")
-	fs.str(&s.memoryLimit, "memory-limit", "NTC_MEMORY_LIMIT", "auto", "soft heap limit for the Go GC, e.g. 128MiB; auto: 48 MiB + 24 MiB per concurrent hash; off: none; GOMEMLIMIT, when set, wins")
 
+	fs.heading("Mail")
 	fs.str(&s.smtpHost, "smtp-host", "SMTP_HOST", "", "SMTP server; empty logs each message instead of sending it (development)")
 	fs.integer(&s.smtpPort, "smtp-port", "SMTP_PORT", mail.DefaultPort, "SMTP port")
 	fs.str(&s.smtpUser, "smtp-username", "SMTP_USERNAME", "", "SMTP user (AUTH only when set)")
@@ -82,6 +84,7 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.verifyURL, "frontend-verify-url", "FRONTEND_VERIFY_URL", "", "link put in code mails")
 	fs.integer(&s.codeTTLHours, "email-verification-ttl-hours", "SMTP_EMAIL_VERIFICATION_TTL_HOURS", 24, "lifetime of emailed codes, in hours")
 
+	fs.heading("Sign in with Google/GitHub")
 	fs.str(&s.googleID, "google-oauth-client-id", "GOOGLE_OAUTH_CLIENT_ID", "", "Google OAuth client id")
 	fs.secret(&s.googleSecret, "google-oauth-client-secret", "GOOGLE_OAUTH_CLIENT_SECRET", "Google OAuth client secret")
 	fs.str(&s.googleRedirect, "google-authorized-redirect-uri", "GOOGLE_AUTHORIZED_REDIRECT_URI", "", "redirect URI registered with Google")
@@ -96,6 +99,14 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.githubTokenURL, "github-token-url", "NTC_GITHUB_TOKEN_URL", oauth.GitHubTokenURL, "GitHub token endpoint")
 	fs.str(&s.githubAPI, "github-api-url", "NTC_GITHUB_API_URL", oauth.GitHubAPIURL, "GitHub API base URL")
 	fs.str(&s.frontendOrigin, "frontend-origin", "FRONTEND_ORIGIN", "", "origin of the editor front end (OAuth callback pages redirect there)")
+
+	fs.heading("Operations")
+	fs.str(&s.logFormat, "log-format", "NTC_LOG_FORMAT", "json", "log format: json or console")
+	fs.str(&s.logLevel, "log-level", "NTC_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	fs.str(&s.metricsAddr, "metrics-addr", "NTC_METRICS_ADDR", "", "serve /metrics on this `HOST:PORT` instead of the main listener")
+	fs.str(&s.memoryLimit, "memory-limit", "NTC_MEMORY_LIMIT", "auto", "soft heap limit for the Go GC, e.g. 128MiB; auto: 48 MiB + 24 MiB per concurrent hash; off: none; GOMEMLIMIT, when set, wins")
+	fs.duration(&s.sweep, "sweep-interval", "NTC_SWEEP_INTERVAL", d.SweepInterval, "delete expired and revoked rows this often (0 disables)")
+	fs.integer(&s.sweepBatch, "sweep-batch", "NTC_SWEEP_BATCH", d.SweepBatch, "rows deleted per sweeper transaction")
 }
 
 // appConfig turns settings into app.Config, checking every value.

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The command-line changes seen through the real binary: main passes no
+// Stdin, so the password prompt must fall back to the process's own.
+func TestCLIPasswordsAndMessages(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "auth.db")
+
+	// A password piped on standard input.
+	cmd := exec.Command(binPath, "user", "create", "--db", dbPath, "--username", "piper", "--email", "Piper@Example.com")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	cmd.Stdin = strings.NewReader("Strong1pw\n")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil || !regexp.MustCompile(`^\d+\n$`).MatchString(out.String()) {
+		t.Fatalf("user create from stdin: %v %q %q", err, out.String(), errOut.String())
+	}
+	s := start(t, dbPath)
+	s.login("piper@example.com", "Strong1pw") // lower-cased as the API does
+	s.stop()
+
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{"no password anywhere", []string{"user", "create", "--db", dbPath, "--username", "nopw", "--email", "nopw@example.com"}, 2,
+			"no password given: set NTC_USER_PASSWORD"},
+		{"bad email", []string{"user", "create", "--db", dbPath, "--username", "bad", "--email", "bad", "--password", "Strong1pw"}, 2,
+			`user create: --email "bad" is not a valid email address`},
+		{"duration without unit", []string{"serve", "--db", dbPath, "--touch-interval", "5"}, 2,
+			`--touch-interval "5": invalid value, want a duration such as 30s, 24h`},
+		{"missing database", []string{"user", "list", "--db", dbPath + ".typo"}, 1, "open database " + dbPath + ".typo: no such file"},
+		{"invite note", []string{"invite", "create", "--db", dbPath, "--code", "welcome"}, 0,
+			"note: registration now requires an invitation code (this instance has 1 invitation(s))"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.want) {
+				t.Fatalf("exit %d (want %d)\nstdout %q\nstderr %q", code, c.code, stdout, stderr)
+			}
+			if c.code != 0 && (stdout != "" || strings.Count(stderr, "\n") != 1) {
+				t.Fatalf("more than the one error line:\nstdout %q\nstderr %q", stdout, stderr)
+			}
+		})
+	}
+	stdout, _, code := runCLI(t, "version", "--db", dbPath)
+	if code != 0 || !regexp.MustCompile(`\nschema: \d+ \(current\)\n$`).MatchString(stdout) {
+		t.Fatalf("version --db: %d %q", code, stdout)
+	}
+}
