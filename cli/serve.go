@@ -37,7 +37,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return errUsage{err}
 	}
 	if clamped := app.ClampTouchInterval(cfg.TouchInterval, cfg.Timeouts.Idle); clamped != cfg.TouchInterval {
-		log.Warn().Dur("requested", cfg.TouchInterval).Dur("used", clamped).Msg("touch interval clamped to a tenth of the idle timeout")
+		log.Warn().Str("requested", cfg.TouchInterval.String()).Str("used", clamped.String()).Msg("touch interval clamped to a tenth of the idle timeout")
 	}
 	if env.Getenv("GOMEMLIMIT") == "" {
 		hashes := cfg.HashConcurrency
@@ -101,7 +101,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		go sysd.RunWatchdog(bg, notify, iv, srv.Ready)
 	}
 	log.Info().Str("addr", ln.Addr().String()).Str("db", s.db).Str("version", env.Build.Version).
-		Dur("startup", time.Since(start)).Msg("listening")
+		Dur("startup_ms", time.Since(start)).Msg("listening")
 	if _, err := notify.Ready(); err != nil {
 		log.Warn().Err(err).Msg("sd_notify READY failed")
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ type settings struct {
 	googleID, googleSecret, googleRedirect, googleAuthURL, googleTokenURL, googleIssuer, googleJWKS string
 	githubID, githubSecret, githubRedirect, githubAuthURL, githubTokenURL, githubAPI                string
 	frontendOrigin                                                                                  string
+	publicURL                                                                                       string
 }
 
 // defineServe defines serve's flags (config reuses them), under the
@@ -55,6 +57,7 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.db, "db", "NTC_DB", DefaultDB, "SQLite database `PATH` (created with its directory on first start)")
 	fs.str(&s.corsOrigins, "cors-origins", "NTC_CORS_ORIGINS", "", "comma-separated origins or hosts allowed by CORS besides localhost and 127.0.0.1")
 	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (\"none\": never)")
+	fs.str(&s.publicURL, "public-url", "NTC_PUBLIC_URL", "", "this server's address as clients reach it, e.g. `https://auth.example.com`; new accounts get it + /api/v1 as api_base_url (empty: the address each registering request reached)")
 
 	fs.heading("Sessions")
 	fs.duration(&s.idle, "session-idle-timeout", "NTC_SESSION_IDLE_TIMEOUT", d.Timeouts.Idle, "a session unused for longer than this expires")
@@ -160,6 +163,12 @@ func (s *settings) appConfig() (api.Config, error) {
 	c.CodeMaxAttempts, c.HashConcurrency = s.codeAttempts, s.hashConcurrency
 	c.CodeTTL = time.Duration(s.codeTTLHours) * time.Hour
 	c.FrontendVerifyURL, c.FrontendOrigin = s.verifyURL, s.frontendOrigin
+	if s.publicURL != "" {
+		if u, err := url.Parse(s.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("--public-url %q: want an http:// or https:// URL with a host", s.publicURL)
+		}
+		c.PublicURL = strings.TrimRight(s.publicURL, "/")
+	}
 	c.Google = oauth.GoogleConfig{ClientID: s.googleID, ClientSecret: s.googleSecret, RedirectURI: s.googleRedirect,
 		AuthURL: s.googleAuthURL, TokenURL: s.googleTokenURL, Issuer: s.googleIssuer, JWKSURL: s.googleJWKS}
 	c.GitHub = oauth.GitHubConfig{ClientID: s.githubID, ClientSecret: s.githubSecret, RedirectURI: s.githubRedirect,
@@ -216,7 +225,9 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	switch format {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: w != os.Stderr}
+		// Colour only on a terminal: a log file or a pipe gets plain text.
+		f, isFile := w.(*os.File)
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: !isFile || !isTerminal(f)}
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format: %q is not json or console", format)
 	}

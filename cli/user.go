@@ -136,6 +136,9 @@ func createUser(ctx context.Context, env Env, a *adminFlags, username, email, pw
 	}
 	u := app.NewUser(username, email, time.Now())
 	u.Password, u.IsActive, u.IsStaff, u.IsSuperuser = hash, true, staff, super
+	if pub := strings.TrimRight(env.Getenv("NTC_PUBLIC_URL"), "/"); pub != "" {
+		u.APIBaseURL = pub + "/api/v1" // as the server gives accounts it creates
+	}
 	if err := store.CreateUser(ctx, u); app.ErrorCode(err) == app.ECONFLICT {
 		return fmt.Errorf("user create: username %q is already taken", username)
 	} else if err != nil {
