@@ -6,7 +6,7 @@
 # HTTP error fails the walk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${NTC_BIN:-bin/notechondria-auth}
+BIN=$(realpath "${NTC_BIN:-bin/notechondria-auth}")
 TMP=$(mktemp -d)
 PID=""
 cleanup() {
