@@ -42,7 +42,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzAccountBodies$$' -fuzztime $(FUZZTIME) ./api/
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./password/
 
-## test-e2e: the Active sessions page in headless Chromium against the real binary
+## test-e2e: the Active sessions page in headless Chromium, and the OpenAPI checks, against the real binary
 test-e2e: build
 	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_BIN=../$(BIN) node --test
 

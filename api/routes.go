@@ -69,6 +69,8 @@ func (s *Server) routes() http.Handler {
 	api("POST", "auth/bind/github/", authSessionLink, s.handleOAuthBind(oauth.ProviderGitHub))           // #22
 	api("GET", "settings/", authRequired, s.handleSettingsGet)                                           // #23
 	api("PATCH", "settings/", authRequired, s.handleSettingsPatch)                                       // #23
+	// ours: this API's OpenAPI 3.1 description
+	api("GET", "openapi.json", authNone, s.handleOpenAPI)
 
 	// The OAuth callback pages (CONTRACT "OAuth callback", project level).
 	page("GET", "/auth/google/callback", s.handleOAuthCallback(oauth.ProviderGoogle))
