@@ -60,7 +60,8 @@ type requestIDs struct {
 }
 
 func (g *requestIDs) next() string {
-	return g.prefix + strconv.FormatUint(g.n.Add(1), 36)
+	var b [40]byte // one allocation: the string
+	return string(strconv.AppendUint(append(b[:0], g.prefix...), g.n.Add(1), 36))
 }
 
 // validRequestID accepts a client-supplied X-Request-Id that is short and
@@ -108,8 +109,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !validRequestID(id) {
 		id = m.ids.next()
 	}
-	w.Header().Set("X-Request-Id", id)
-	r.Header["X-Request-Id"] = w.Header()["X-Request-Id"]
+	idHdr := []string{id} // canonical key: no Set, one slice for both maps
+	w.Header()["X-Request-Id"] = idHdr
+	r.Header["X-Request-Id"] = idHdr
 
 	defer func() {
 		if p := recover(); p != nil {

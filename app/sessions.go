@@ -2,7 +2,7 @@ package app
 
 import (
 	"context"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -58,13 +58,15 @@ func (c *Core) LiveSessions(ctx context.Context, userID int64) ([]LiveSession, e
 	if err != nil {
 		return nil, err
 	}
+	seen := make([]time.Time, len(list))
+	c.touch.seenAll(list, seen) // one lock for the whole list
 	live := make([]LiveSession, 0, len(list))
-	for _, shared := range list {
-		if seen := c.lastSeen(shared); c.cfg.Timeouts.Listed(shared, seen, now) {
-			live = append(live, LiveSession{shared, seen})
+	for i, shared := range list {
+		if c.cfg.Timeouts.Listed(shared, seen[i], now) {
+			live = append(live, LiveSession{shared, seen[i]})
 		}
 	}
-	sort.SliceStable(live, func(i, j int) bool { return live[i].LastSeen.After(live[j].LastSeen) })
+	slices.SortStableFunc(live, func(a, b LiveSession) int { return b.LastSeen.Compare(a.LastSeen) })
 	return live, nil
 }
 

@@ -58,6 +58,30 @@ func (t *toucher) seen(sessionID int64) (time.Time, bool) {
 	return time.UnixMicro(known).UTC(), true
 }
 
+// seenAll is seen for every session of list under one lock: lastSeen[i]
+// becomes the exact last-seen of list[i] (its stored value unless a newer
+// one is known here).
+func (t *toucher) seenAll(list []*Session, lastSeen []time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, s := range list {
+		best := s.LastSeenAt.UnixMicro()
+		if v, ok := t.known[s.ID]; ok && v > best {
+			best = v
+		}
+		e, ok := t.pending[s.ID]
+		if !ok {
+			e, ok = t.inflight[s.ID]
+		}
+		if ok {
+			if v := e.lastSeen.Load(); v > best {
+				best = v
+			}
+		}
+		lastSeen[i] = time.UnixMicro(best).UTC()
+	}
+}
+
 // prune forgets flushed times older than before (sessions idle past the
 // timeout are dead; their rows say so).
 func (t *toucher) prune(before time.Time) {

@@ -133,8 +133,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 }
 
 // newHTTPServer gives every listener (the main one and --metrics-addr) the
-// same limits: slow or idle clients cannot hold connections open.
+// same limits: slow or idle clients cannot hold connections open. The
+// header and whole-request read timeouts are equal (15 s for at most 1 MiB
+// of body), so net/http sets one read deadline per request instead of two.
 func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	return &http.Server{Handler: h, ReadHeaderTimeout: 15 * time.Second, ReadTimeout: 15 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
