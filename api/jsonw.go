@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"notechondria-auth/app"
 )
 
@@ -72,28 +74,15 @@ func appendJSONString(dst []byte, s string) []byte {
 
 // appendSessionList renders GET auth/sessions/'s answer for list (live
 // sessions with exact last-seen times) and the caller's session (nil for an
-// API key) exactly as writeJSON renders sessionListJSON.
-func appendSessionList(b []byte, list []app.LiveSession, current *app.Session) []byte {
+// API key) exactly as writeJSON renders sessionListJSON. rows memoises the
+// part of each row that never changes (rows may be nil).
+func appendSessionList(b []byte, list []app.LiveSession, current *app.Session, rows *rowMemo) []byte {
 	b = append(b, `{"sessions":[`...)
 	for i, sess := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		prefix := sess.IPHash
-		if len(prefix) > 8 {
-			prefix = prefix[:8]
-		}
-		b = append(b, `{"id":`...)
-		b = strconv.AppendInt(b, sess.ID, 10)
-		b = append(b, `,"device_label":`...)
-		b = appendJSONString(b, sess.DeviceLabel)
-		b = append(b, `,"user_agent":`...)
-		b = appendJSONString(b, sess.UserAgent)
-		b = append(b, `,"ip_hash_prefix":`...)
-		b = appendJSONString(b, prefix)
-		b = append(b, `,"created_at":"`...)
-		b = appendISOTime(b, sess.CreatedAt)
-		b = append(b, `","last_seen_at":"`...)
+		b = append(b, rows.static(sess.Session)...)
 		b = appendISOTime(b, sess.LastSeen)
 		b = append(b, `","is_current":`...)
 		b = strconv.AppendBool(b, current != nil && sess.ID == current.ID)
@@ -106,6 +95,55 @@ func appendSessionList(b []byte, list []app.LiveSession, current *app.Session) [
 		b = strconv.AppendInt(b, current.ID, 10)
 	}
 	return append(b, '}')
+}
+
+// appendRowStatic renders the fields of a session row that never change
+// (a session's id, label, User-Agent, IP hash and creation time are fixed
+// when it is minted), up to the opening quote of last_seen_at.
+func appendRowStatic(b []byte, sess *app.Session) []byte {
+	prefix := sess.IPHash
+	if len(prefix) > 8 {
+		prefix = prefix[:8]
+	}
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, sess.ID, 10)
+	b = append(b, `,"device_label":`...)
+	b = appendJSONString(b, sess.DeviceLabel)
+	b = append(b, `,"user_agent":`...)
+	b = appendJSONString(b, sess.UserAgent)
+	b = append(b, `,"ip_hash_prefix":`...)
+	b = appendJSONString(b, prefix)
+	b = append(b, `,"created_at":"`...)
+	b = appendISOTime(b, sess.CreatedAt)
+	return append(b, `","last_seen_at":"`...)
+}
+
+// rowMemo keeps the rendered static part of recently listed session rows,
+// keyed by the session's key hash (unique and never reused, unlike a rowid).
+// Nothing needs invalidating: those fields never change. A nil rowMemo
+// renders every time.
+type rowMemo struct {
+	lru *lru.Cache[string, []byte]
+}
+
+func newRowMemo(size int) *rowMemo {
+	if size <= 0 {
+		return nil
+	}
+	c, _ := lru.New[string, []byte](size) // only fails for size <= 0
+	return &rowMemo{lru: c}
+}
+
+func (m *rowMemo) static(sess *app.Session) []byte {
+	if m == nil || sess.KeyHash == "" {
+		return appendRowStatic(nil, sess)
+	}
+	if b, ok := m.lru.Get(sess.KeyHash); ok {
+		return b
+	}
+	b := appendRowStatic(make([]byte, 0, 64+len(sess.UserAgent)+len(sess.DeviceLabel)), sess)
+	m.lru.Add(sess.KeyHash, b)
+	return b
 }
 
 // writeRawJSON writes a body already rendered as JSON, with writeJSON's

@@ -85,6 +85,7 @@ type Server struct {
 	metrics *metrics
 
 	budgets *budgets
+	rows    *rowMemo // rendered static parts of session-list rows
 
 	handler   http.Handler
 	routeList []Route // filled by routes()
@@ -136,6 +137,7 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		mailLog: mail.NewLog(o.Logger),
 		metrics: newMetrics(),
 		budgets: newBudgets(cfg, now),
+		rows:    newRowMemo(cfg.CacheSize),
 	}
 	s.google = oauth.NewGoogle(cfg.Google, oauth.Options{Transport: o.Transport, Now: now})
 	s.github = oauth.NewGitHub(cfg.GitHub, oauth.Options{Transport: o.Transport, Now: now})

@@ -82,7 +82,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, _ htt
 	if err != nil {
 		return err
 	}
-	writeRawJSON(w, http.StatusOK, appendSessionList(make([]byte, 0, 320*len(list)+64), list, a.Session))
+	writeRawJSON(w, http.StatusOK, appendSessionList(make([]byte, 0, 320*len(list)+64), list, a.Session, s.rows))
 	return nil
 }
 

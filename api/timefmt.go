@@ -29,14 +29,12 @@ func appendISOTime(dst []byte, t time.Time) []byte {
 	hour, minute, sec := t.Clock()
 	micro := t.Nanosecond() / 1000
 	put := func(v, digits int) {
-		n := len(dst)
-		for i := 0; i < digits; i++ {
-			dst = append(dst, '0')
-		}
+		var buf [6]byte
 		for i := digits - 1; i >= 0; i-- {
-			dst[n+i] = byte('0' + v%10)
+			buf[i] = byte('0' + v%10)
 			v /= 10
 		}
+		dst = append(dst, buf[:digits]...)
 	}
 	put(year, 4)
 	dst = append(dst, '-')
