@@ -16,14 +16,13 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, stat } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, sleep, startBinary, tail } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.NTC_BIN ? path.resolve(process.env.NTC_BIN) : path.resolve(HERE, '..', 'bin', 'notechondria-auth');
@@ -59,19 +58,7 @@ let failed = false;
 
 // ------------------------------------------------------------------ helpers
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll fn until it returns a truthy value; fail with `what` after `timeout` ms. */
 async function until(what, fn, timeout = 10000, interval = 100) {
@@ -105,29 +92,7 @@ function runCli(args) {
 }
 
 function startServer(port, db) {
-  const proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--db', db, '--log-format', 'json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env },
-  });
-  const srv = { proc, lines: [], exited: null };
-  const log = createWriteStream(path.join(workDir, 'server.log'));
-  for (const [name, stream] of [['stdout', proc.stdout], ['stderr', proc.stderr]]) {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      log.write(chunk);
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        srv.lines.push({ stream: name, text: buf.slice(0, i) });
-        buf = buf.slice(i + 1);
-      }
-    });
-    stream.on('end', () => { if (buf) srv.lines.push({ stream: name, text: buf }); });
-  }
-  proc.on('exit', (code, signal) => { srv.exited = { code, signal }; log.end(); });
-  proc.on('error', (err) => { srv.exited = { error: err }; });
-  return srv;
+  return startBinary(BIN, port, db, { logFile: path.join(workDir, 'server.log') });
 }
 
 async function stopServer() {
@@ -137,9 +102,7 @@ async function stopServer() {
   if (!ok) server.proc.kill('SIGKILL');
 }
 
-function serverTail(n = 40) {
-  return server ? server.lines.slice(-n).map((l) => `[${l.stream}] ${l.text}`).join('\n') : '(no server)';
-}
+const serverTail = (n = 40) => tail(server, n);
 
 /** A mail logged by the development fallback: {to, subject, body} or null. */
 function parseMail(text) {

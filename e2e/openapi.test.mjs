@@ -20,8 +20,6 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { freePort, sleep, startBinary, tail } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.NTC_BIN ? path.resolve(process.env.NTC_BIN) : path.resolve(HERE, '..', 'bin', 'notechondria-auth');
@@ -152,52 +151,21 @@ function checkExchange(method, url, res) {
 
 // ------------------------------------------------------------------ the binary and its log
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function startServer(port, db, extra, env) {
-  const proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--db', db, '--log-format', 'json', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const srv = { proc, lines: [], exited: null };
-  for (const stream of [proc.stdout, proc.stderr]) {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        srv.lines.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    });
-  }
-  proc.on('exit', (code, signal) => { srv.exited = { code, signal }; });
-  proc.on('error', (err) => { srv.exited = { error: err }; });
-  return srv;
+  return startBinary(BIN, port, db, { extra, env });
 }
 
-const serverTail = (n = 30) => (server ? server.lines.slice(-n).join('\n') : '(no server)');
+const serverTail = (n = 30) => tail(server, n);
 
 /** The newest code mailed to `to` (the development fallback logs each mail as one JSON line). */
 async function mailedCode(to, from) {
   const deadline = Date.now() + 10000;
   for (;;) {
-    for (const line of server.lines.slice(from).reverse()) {
+    for (const { text } of server.lines.slice(from).reverse()) {
       let o;
-      try { o = JSON.parse(line); } catch { continue; }
+      try { o = JSON.parse(text); } catch { continue; }
       const m = o && o.message === 'mail delivery fallback' && String(o.to).toLowerCase() === to && /Code:\s*(\d{6})/.exec(o.body || '');
       if (m) return m[1];
     }
