@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"notechondria-auth/app"
 )
 
@@ -118,4 +120,29 @@ func TestChanges_GapPurges(t *testing.T) {
 func authCode(c *app.Core, h string) string {
 	_, err := c.Authenticate(bg, h, false)
 	return app.ErrorCode(err)
+}
+
+// The sweeper empties the change log of rows older than an hour, however
+// many there are (a sign-in writes one), in batches.
+func TestChanges_SweptToTheEnd(t *testing.T) {
+	f := newFixture(t)
+	for i := 0; i < 100; i++ {
+		f.signIn("x")
+	}
+	if rows, _ := f.store.ChangesSince(bg, 0, 1000); len(rows) < 100 {
+		t.Fatalf("%d change rows, want at least 100", len(rows))
+	}
+	// A core whose clock is two hours ahead of the rows' (wall-clock)
+	// times, sweeping 40 rows per transaction.
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	cfg := app.DefaultConfig()
+	cfg.SweepBatch = 2
+	sweeper, err := app.NewCore(bg, f.store, cfg, app.Options{Logger: zerolog.Nop(), Now: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweeper.Sweep(bg)
+	if rows, _ := f.store.ChangesSince(bg, 0, 1000); len(rows) != 0 {
+		t.Fatalf("%d change rows left after the sweep", len(rows))
+	}
 }

@@ -71,9 +71,16 @@ func (c *Core) Sweep(ctx context.Context) (sessions, codes int) {
 		}
 		c.sweptPending.Add(uint64(len(ids)))
 	}
-	if ctx.Err() == nil {
-		if _, err := c.raw.SweepChanges(ctx, now.Add(-changeRetention), batch*20); err != nil {
+	// The change log gets a row per sign-in, so it is swept to the end
+	// each time, in batches like the sessions.
+	for ctx.Err() == nil {
+		n, err := c.raw.SweepChanges(ctx, now.Add(-changeRetention), batch*20)
+		if err != nil {
 			c.sweepError(ctx, err, "sweep change log failed")
+			break
+		}
+		if n < batch*20 {
+			break
 		}
 	}
 	c.sweeps.Add(1)
