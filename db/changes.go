@@ -25,10 +25,14 @@ func signal(ctx context.Context, tx queryer, changes ...app.Change) error {
 // userChanged is the change of a user row (and of many of its sessions).
 func userChanged(userID int64) app.Change { return app.Change{Kind: app.ChangeUser, UserID: userID} }
 
-// LastChange returns the newest change's sequence number (0: none).
+// LastChange returns the newest change's sequence number (0: none). It
+// reads AUTOINCREMENT's high-water mark, not max(seq): after the sweeper
+// emptied the log, the next row continues from there, and a process that
+// started in between must not take that for a gap.
 func (db *DB) LastChange(ctx context.Context) (int64, error) {
 	var seq sql.NullInt64
-	err := db.rd.QueryRowContext(ctx, `SELECT max(seq) FROM cache_changes`).Scan(&seq)
+	err := db.rd.QueryRowContext(ctx, `SELECT max(s) FROM (SELECT max(seq) AS s FROM cache_changes
+		UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'cache_changes')`).Scan(&seq)
 	return seq.Int64, translate(err)
 }
 
