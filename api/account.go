@@ -32,9 +32,8 @@ func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	res, err := s.issueAndSend(r, mail.Identity, u.Email, app.FuncIdentity(u.ID), app.CodeFunction, u.ID, "")
+	res, err := s.issueAndSend(r, budget, mail.Identity, u.Email, app.FuncIdentity(u.ID), app.CodeFunction, u.ID, "")
 	if err != nil {
-		budget.refund()
 		return err
 	}
 	writeDelivery(w, http.StatusOK, res, "masked_email", maskEmail(u.Email))

@@ -22,16 +22,19 @@ func maskEmail(email string) string {
 }
 
 // issueAndSend creates a fresh code for function/usage, bound to userID when
-// non-zero, and mails it.
-func (s *Server) issueAndSend(r *http.Request, kind mail.Kind, to, function, usage string, userID int64, note string) (mail.Result, error) {
+// non-zero, and mails it. budget is the mail budget the caller reserved for
+// it: given back when no code could be issued.
+func (s *Server) issueAndSend(r *http.Request, budget reservation, kind mail.Kind, to, function, usage string, userID int64, note string) (mail.Result, error) {
 	plain, err := app.RandomCode(s.rand)
 	if err != nil {
+		budget.refund()
 		return mail.Result{}, app.Internal(err)
 	}
 	now := s.now()
 	c := &app.Code{CodeHash: app.CodeHash(plain), Usage: usage, Function: function, UserID: userID,
 		MaxUse: 1, CreatedAt: now, ExpireAt: now.Add(s.cfg.CodeTTL)}
 	if err := s.store.IssueCode(r.Context(), c); err != nil {
+		budget.refund()
 		return mail.Result{}, err
 	}
 	return s.send(r, kind, to, plain, note), nil

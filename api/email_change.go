@@ -63,9 +63,8 @@ func (s *Server) handleChangeEmail(w http.ResponseWriter, r *http.Request, _ htt
 		return err
 	}
 	budget[1:].refund()
-	res, err := s.issueAndSend(r, mail.ChangeEmail, newEmail, app.FuncChangeEmail(newEmail), app.CodeFunction, a.User.ID, "")
+	res, err := s.issueAndSend(r, budget[:1], mail.ChangeEmail, newEmail, app.FuncChangeEmail(newEmail), app.CodeFunction, a.User.ID, "")
 	if err != nil {
-		budget[:1].refund()
 		return err
 	}
 	writeDelivery(w, http.StatusOK, res, "email", newEmail)

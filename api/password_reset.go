@@ -30,26 +30,26 @@ func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request, _ h
 		return err
 	}
 	email = strings.ToLower(email)
+	// The address's budget first: while it is spent, a flood of resets
+	// costs no lookup (an unknown address gives its unit back).
 	budget, err := s.take(s.anonMail(email))
 	if err != nil {
 		return err
 	}
 	u, err := s.store.UserByEmail(r.Context(), email)
-	if app.ErrorCode(err) == app.ENOTFOUND {
+	var note string
+	if err == nil {
+		note, err = s.resetNote(r, u)
+	}
+	if err != nil {
 		budget.refund() // no mail went out
-		return app.FieldError("email", msgResetNoAccount)
-	} else if err != nil {
-		budget.refund()
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			return app.FieldError("email", msgResetNoAccount)
+		}
 		return err
 	}
-	note, err := s.resetNote(r, u)
+	res, err := s.issueAndSend(r, budget, mail.PasswordReset, email, app.FuncPasswordReset(email), app.CodeFunction, 0, note)
 	if err != nil {
-		budget.refund()
-		return err
-	}
-	res, err := s.issueAndSend(r, mail.PasswordReset, email, app.FuncPasswordReset(email), app.CodeFunction, 0, note)
-	if err != nil {
-		budget.refund()
 		return err
 	}
 	writeDelivery(w, http.StatusOK, res, "email", email)

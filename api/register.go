@@ -228,9 +228,8 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	res, err := s.issueAndSend(r, mail.Registration, email, email, app.CodeRegister, u.ID, "")
+	res, err := s.issueAndSend(r, budget, mail.Registration, email, email, app.CodeRegister, u.ID, "")
 	if err != nil {
-		budget.refund()
 		return err
 	}
 	writeDelivery(w, http.StatusOK, res)
