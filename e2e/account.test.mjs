@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { freePort, sleep, startBinary, tail } from './harness.mjs';
+import { freePort, sleep, startBinary, steps, tail } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.NTC_BIN ? path.resolve(process.env.NTC_BIN) : path.resolve(HERE, '..', 'bin', 'notechondria-auth');
@@ -54,7 +54,6 @@ let browser;
 const pages = new Map(); // name -> page (for diagnostics)
 const problems = [];     // page errors and CSP violations: any of these fails the run
 const apiFailures = [];  // non-2xx API responses seen by the browser (for diagnostics)
-let failed = false;
 
 // ------------------------------------------------------------------ helpers
 
@@ -221,22 +220,12 @@ async function bannerText(page) {
 }
 
 /** Run the steps in order; once one fails the rest are skipped. */
-function step(name, fn) {
-  test(name, { timeout: 90000 }, async (t) => {
-    if (failed) {
-      t.skip('an earlier step failed');
-      return;
-    }
-    try {
-      await fn(t);
-      assert.deepEqual(problems, [], 'no page errors or CSP violations');
-    } catch (err) {
-      failed = true;
-      await diagnostics(name);
-      throw err;
-    }
-  });
-}
+const runner = steps({
+  timeout: 90000,
+  check: () => assert.deepEqual(problems, [], 'no page errors or CSP violations'),
+  onFail: (name) => diagnostics(name),
+});
+const step = runner.step;
 
 async function diagnostics(stepName) {
   const out = [`--- diagnostics for step "${stepName}"`];
@@ -296,7 +285,7 @@ describe('account page against the real binary', () => {
   after(async () => {
     if (browser) await browser.close().catch(() => {});
     await stopServer();
-    if (workDir && !failed) await rm(workDir, { recursive: true, force: true }).catch(() => {});
+    if (workDir && !runner.failed()) await rm(workDir, { recursive: true, force: true }).catch(() => {});
     else if (workDir) console.error(`kept ${workDir} for inspection`);
   });
 

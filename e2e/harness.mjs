@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createWriteStream } from 'node:fs';
+import { test } from 'node:test';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,4 +54,28 @@ export function startBinary(bin, port, db, { extra = [], env = {}, logFile } = {
 /** The last n log lines of srv, for failure messages. */
 export function tail(srv, n = 40) {
   return srv ? srv.lines.slice(-n).map((l) => `[${l.stream}] ${l.text}`).join('\n') : '(no server)';
+}
+
+/**
+ * A runner of ordered steps: once one fails the rest are skipped.
+ * check(t) runs after each step's body; onFail(name) after a failure.
+ * Returns { step(name, fn), failed() }.
+ */
+export function steps({ timeout, check = async () => {}, onFail = async () => {} }) {
+  let failed = false;
+  const step = (name, fn) => test(name, { timeout }, async (t) => {
+    if (failed) {
+      t.skip('an earlier step failed');
+      return;
+    }
+    try {
+      await fn(t);
+      await check(t);
+    } catch (err) {
+      failed = true;
+      await onFail(name);
+      throw err;
+    }
+  });
+  return { step, failed: () => failed };
 }

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { freePort, sleep, startBinary, tail } from './harness.mjs';
+import { freePort, sleep, startBinary, steps, tail } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.NTC_BIN ? path.resolve(process.env.NTC_BIN) : path.resolve(HERE, '..', 'bin', 'notechondria-auth');
@@ -49,7 +49,6 @@ let server; // { proc, lines, exited }
 let github; // the fake GitHub
 let base;
 const covered = new Map(); // operationId -> Set of statuses seen
-let failed = false;
 
 // ------------------------------------------------------------------ the document and ajv
 
@@ -240,21 +239,11 @@ function startGitHub() {
 // ------------------------------------------------------------------ steps
 
 /** Run the steps in order; once one fails the rest are skipped. */
-function step(name, fn) {
-  test(name, { timeout: 60000 }, async (t) => {
-    if (failed) {
-      t.skip('an earlier step failed');
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      console.error(`--- step "${name}" failed; server log tail:\n${serverTail()}`);
-      throw err;
-    }
-  });
-}
+const runner = steps({
+  timeout: 60000,
+  onFail: (name) => console.error(`--- step "${name}" failed; server log tail:\n${serverTail()}`),
+});
+const step = runner.step;
 
 describe('OpenAPI description against the real binary', () => {
   const s = {}; // state carried between steps
@@ -297,7 +286,7 @@ describe('OpenAPI description against the real binary', () => {
       if (!server.exited) server.proc.kill('SIGKILL');
     }
     if (github) await new Promise((r) => github.close(r));
-    if (workDir && !failed) await rm(workDir, { recursive: true, force: true });
+    if (workDir && !runner.failed()) await rm(workDir, { recursive: true, force: true });
   });
 
   step('the document is valid OpenAPI 3.1 and is served byte for byte', async () => {
