@@ -14,6 +14,9 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# PostgreSQL server binaries: the store and end-to-end tests start a
+# throwaway cluster of their own (internal/pgtest); nothing is configured.
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 for tool in go node npm; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -40,4 +43,4 @@ if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; 
 	echo "prereqs: npm ci in e2e/"
 	(cd e2e && npm ci --no-audit --no-fund)
 fi
-echo "prereqs: ok (chromium, qemu-user-static, systemd-analyze, sqlite3, e2e/node_modules)"
+echo "prereqs: ok (chromium, qemu-user-static, systemd-analyze, sqlite3, postgresql, e2e/node_modules)"
