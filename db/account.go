@@ -12,7 +12,7 @@ import (
 // and issues its code, in one transaction.
 func (db *DB) Register(ctx context.Context, r *app.Registration) (*app.User, error) {
 	var u *app.User
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		if r.InvitationHash != "" {
 			ok, err := consumeInvitation(ctx, tx, r.InvitationHash, r.Now)
 			if err != nil {
@@ -93,7 +93,7 @@ func usernameConflict(err error) error {
 func (db *DB) VerifyEmail(ctx context.Context, email, codeHash string, maxAttempts int, now time.Time, unusablePassword string) (*app.User, error) {
 	var u *app.User
 	var missed bool
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		c, err := consumeOrMiss(ctx, tx, email, app.CodeRegister, codeHash, 0, maxAttempts, now)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 	var u *app.User
 	var revoked []string
 	var missed bool
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		c, err := consumeOrMiss(ctx, tx, app.FuncPasswordReset(email), app.CodeFunction, codeHash, 0, maxAttempts, now)
 		if err != nil {
 			return err
@@ -179,7 +179,7 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 func (db *DB) ChangeEmail(ctx context.Context, userID, keepSessionID int64, newEmail, codeHash string, maxAttempts int, now time.Time) ([]string, error) {
 	var revoked []string
 	var missed bool
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		c, err := consumeOrMiss(ctx, tx, app.FuncChangeEmail(newEmail), app.CodeFunction, codeHash, userID, maxAttempts, now)
 		if err != nil {
 			return err

@@ -49,7 +49,7 @@ func seedBench(b *testing.B, users, rows, live int) *DB {
 	}
 	liveAt, deadAt := micros(now.Add(-time.Minute)), micros(now.Add(-30*24*time.Hour))
 	for start := 0; start < rows; start += 50_000 {
-		err := d.write(ctx, func(tx *sql.Tx) error {
+		err := d.write(ctx, func(tx *txn) error {
 			st, err := tx.PrepareContext(ctx, `INSERT INTO sessions (user_id, key_hash, device_label,
 				user_agent, ip_hash, created_at, last_seen_at) VALUES (?,?,?,?,?,?,?)`)
 			if err != nil {
@@ -243,7 +243,7 @@ func BenchmarkStatementCost(b *testing.B) {
 		}
 	})
 	b.Run("bykey/prepared", func(b *testing.B) {
-		st, err := d.r.PrepareContext(ctx, benchByKeySQL)
+		st, err := d.r.db.PrepareContext(ctx, benchByKeySQL)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -258,13 +258,13 @@ func BenchmarkStatementCost(b *testing.B) {
 	})
 	b.Run("list/adhoc", func(b *testing.B) {
 		for b.Loop() {
-			if err := scanAll(d.r.QueryContext(ctx, benchListSQL, 1, idle, created)); err != nil {
+			if err := scanAll(d.r.db.QueryContext(ctx, benchListSQL, 1, idle, created)); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("list/prepared", func(b *testing.B) {
-		st, err := d.r.PrepareContext(ctx, benchListSQL)
+		st, err := d.r.db.PrepareContext(ctx, benchListSQL)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -279,7 +279,7 @@ func BenchmarkStatementCost(b *testing.B) {
 		}
 	})
 	b.Run("list/prepared-user-only", func(b *testing.B) {
-		st, err := d.r.PrepareContext(ctx, benchListUserSQL)
+		st, err := d.r.db.PrepareContext(ctx, benchListUserSQL)
 		if err != nil {
 			b.Fatal(err)
 		}

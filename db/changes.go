@@ -8,12 +8,26 @@ import (
 	"notechondria-auth/app"
 )
 
-// signal appends changes to the change log inside tx, so they commit (or
-// roll back) with the write they describe: a process that dies right after
-// its commit has already told every other process on the file.
-func signal(ctx context.Context, tx queryer, changes ...app.Change) error {
+// signal records changes for the change log of tx's transaction; write
+// appends them just before the commit, so they commit (or roll back) with
+// the write they describe: a process that dies right after its commit has
+// already told every other process on the database.
+func signal(_ context.Context, tx *txn, changes ...app.Change) error {
+	tx.changes = append(tx.changes, changes...)
+	return nil
+}
+
+// appendChanges writes tx's change-log rows (and, on PostgreSQL, wakes
+// every replica's listener when the transaction commits).
+func appendChanges(ctx context.Context, tx *txn) error {
+	if len(tx.changes) == 0 {
+		return nil
+	}
 	at := micros(time.Now())
-	for _, c := range changes {
+	if tx.d.engine == Postgres {
+		return appendChangesPostgres(ctx, tx, at)
+	}
+	for _, c := range tx.changes {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cache_changes (kind, user_id, key_hash, at)
 			VALUES (?,?,?,?)`, string(c.Kind), c.UserID, c.KeyHash, at); err != nil {
 			return err
@@ -25,14 +39,19 @@ func signal(ctx context.Context, tx queryer, changes ...app.Change) error {
 // userChanged is the change of a user row (and of many of its sessions).
 func userChanged(userID int64) app.Change { return app.Change{Kind: app.ChangeUser, UserID: userID} }
 
-// LastChange returns the newest change's sequence number (0: none). It
-// reads AUTOINCREMENT's high-water mark, not max(seq): after the sweeper
-// emptied the log, the next row continues from there, and a process that
-// started in between must not take that for a gap.
+// LastChange returns the newest change's sequence number (0: none). On
+// SQLite it reads AUTOINCREMENT's high-water mark, not max(seq): after the
+// sweeper emptied the log, the next row continues from there, and a process
+// that started in between must not take that for a gap. On PostgreSQL it is
+// change_head's committed value.
 func (db *DB) LastChange(ctx context.Context) (int64, error) {
 	var seq sql.NullInt64
-	err := db.rd.QueryRowContext(ctx, `SELECT max(s) FROM (SELECT max(seq) AS s FROM cache_changes
-		UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'cache_changes')`).Scan(&seq)
+	q := `SELECT max(s) FROM (SELECT max(seq) AS s FROM cache_changes
+		UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'cache_changes') AS x`
+	if db.d.engine == Postgres {
+		q = `SELECT seq FROM change_head`
+	}
+	err := db.rd.QueryRowContext(ctx, q).Scan(&seq)
 	return seq.Int64, translate(err)
 }
 
@@ -55,7 +74,7 @@ func (db *DB) ChangesSince(ctx context.Context, after int64, limit int) ([]app.C
 // SweepChanges deletes up to limit changes written before before.
 func (db *DB) SweepChanges(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM cache_changes WHERE seq IN
 			(SELECT seq FROM cache_changes WHERE at < ? ORDER BY seq LIMIT ?)`, micros(before), limit)
 		if err != nil {

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"notechondria-auth/app"
@@ -23,7 +22,7 @@ func scanCode(row scanner) (*app.Code, error) {
 
 // IssueCode invalidates the live codes of c.Function/c.Usage and inserts c.
 func (db *DB) IssueCode(ctx context.Context, c *app.Code) error {
-	return db.write(ctx, func(tx *sql.Tx) error { return issueCode(ctx, tx, c) })
+	return db.write(ctx, func(tx *txn) error { return issueCode(ctx, tx, c) })
 }
 
 // issueCode invalidates the earlier live codes of c.Function/c.Usage and
@@ -31,7 +30,7 @@ func (db *DB) IssueCode(ctx context.Context, c *app.Code) error {
 // unbound ones): two users may have asked to move to the same new address
 // (change_email:<email>), and one of them must not be able to cancel the
 // other's code by asking again.
-func issueCode(ctx context.Context, tx queryer, c *app.Code) error {
+func issueCode(ctx context.Context, tx *txn, c *app.Code) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE verification_codes SET max_use = 0
 		WHERE function = ? AND usage = ? AND max_use > 0
 		AND (? = 0 OR user_id IS NULL OR user_id = ?)`, c.Function, c.Usage, c.UserID, c.UserID); err != nil {
@@ -41,21 +40,16 @@ func issueCode(ctx context.Context, tx queryer, c *app.Code) error {
 	if c.UserID != 0 {
 		uid = c.UserID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO verification_codes (code_hash, usage, function,
-		user_id, max_use, attempts, created_at, expire_at) VALUES (?,?,?,?,?,0,?,?)`,
-		c.CodeHash, c.Usage, c.Function, uid, c.MaxUse, micros(c.CreatedAt), micros(c.ExpireAt))
-	if err != nil {
-		return err
-	}
-	c.ID, err = res.LastInsertId()
-	return err
+	return tx.QueryRowContext(ctx, `INSERT INTO verification_codes (code_hash, usage, function,
+		user_id, max_use, attempts, created_at, expire_at) VALUES (?,?,?,?,?,0,?,?) RETURNING id`,
+		c.CodeHash, c.Usage, c.Function, uid, c.MaxUse, micros(c.CreatedAt), micros(c.ExpireAt)).Scan(&c.ID)
 }
 
 // ConsumeCode spends a live matching code atomically, or records a wrong
 // try (committed) and returns ENOTFOUND.
 func (db *DB) ConsumeCode(ctx context.Context, function, usage, codeHash string, userID int64, maxAttempts int, now time.Time) (*app.Code, error) {
 	var c *app.Code
-	err := db.write(ctx, func(tx *sql.Tx) (err error) {
+	err := db.write(ctx, func(tx *txn) (err error) {
 		c, err = consumeOrMiss(ctx, tx, function, usage, codeHash, userID, maxAttempts, now)
 		return err
 	})
@@ -69,7 +63,7 @@ func codeNotFound() error { return &app.Error{Code: app.ENOTFOUND, Message: "Cod
 
 // consumeOrMiss spends the code or records a wrong try. It returns (nil, nil)
 // on a miss.
-func consumeOrMiss(ctx context.Context, tx queryer, function, usage, codeHash string, userID int64, maxAttempts int, now time.Time) (*app.Code, error) {
+func consumeOrMiss(ctx context.Context, tx *txn, function, usage, codeHash string, userID int64, maxAttempts int, now time.Time) (*app.Code, error) {
 	row := tx.QueryRowContext(ctx, `UPDATE verification_codes SET max_use = 0
 		WHERE id = (SELECT id FROM verification_codes WHERE function = ? AND usage = ?
 			AND code_hash = ? AND max_use > 0 AND expire_at > ? AND (? = 0 OR user_id = ?)
@@ -108,7 +102,7 @@ func (db *DB) LatestCode(ctx context.Context, function, usage string, expiresAft
 // before.
 func (db *DB) SweepCodes(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM verification_codes WHERE id IN (
 			SELECT id FROM verification_codes WHERE max_use <= 0 OR expire_at < ? LIMIT ?)`,
 			micros(before), limit)

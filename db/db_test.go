@@ -10,6 +10,7 @@ import (
 
 	"notechondria-auth/app"
 	"notechondria-auth/db"
+	"notechondria-auth/internal/testdb"
 )
 
 var t0 = time.Date(2026, 4, 23, 3, 32, 23, 123456000, time.UTC)
@@ -23,6 +24,12 @@ func open(t *testing.T) *db.DB {
 	}
 	t.Cleanup(func() { store.Close() })
 	return store
+}
+
+// openOn opens a fresh store of engine e.
+func openOn(t *testing.T, e db.Engine) *db.DB {
+	t.Helper()
+	return testdb.OpenAt(t, testdb.TargetOf(t, e), db.Options{})
 }
 
 // user inserts an active user.
@@ -168,70 +175,72 @@ func TestPing(t *testing.T) {
 // TestConflictTranslation: unique violations become ECONFLICT, missing rows
 // ENOTFOUND, by type and code.
 func TestConflictTranslation(t *testing.T) {
-	ctx := context.Background()
-	store := open(t)
-	alice := user(t, store, "alice")
-	bob := user(t, store, "bob")
-	tests := []struct {
-		name string
-		run  func() error
-		code string
-	}{
-		{"duplicate username", func() error {
-			return store.CreateUser(ctx, app.NewUser("alice", "other@example.com", t0))
-		}, app.ECONFLICT},
-		{"duplicate username, other case", func() error {
-			return store.CreateUser(ctx, app.NewUser("ALICE", "other@example.com", t0))
-		}, app.ECONFLICT},
-		{"rename onto a taken username", func() error {
-			b := *bob
-			b.Username = "Alice"
-			return store.UpdateUser(ctx, &b)
-		}, app.ECONFLICT},
-		{"duplicate session key hash", func() error {
-			s := &app.Session{UserID: alice.ID, KeyHash: app.HashHex("k"), CreatedAt: t0, LastSeenAt: t0}
-			if err := store.CreateSession(ctx, s); err != nil {
+	testdb.Each(t, func(t *testing.T, e db.Engine) {
+		ctx := context.Background()
+		store := openOn(t, e)
+		alice := user(t, store, "alice")
+		bob := user(t, store, "bob")
+		tests := []struct {
+			name string
+			run  func() error
+			code string
+		}{
+			{"duplicate username", func() error {
+				return store.CreateUser(ctx, app.NewUser("alice", "other@example.com", t0))
+			}, app.ECONFLICT},
+			{"duplicate username, other case", func() error {
+				return store.CreateUser(ctx, app.NewUser("ALICE", "other@example.com", t0))
+			}, app.ECONFLICT},
+			{"rename onto a taken username", func() error {
+				b := *bob
+				b.Username = "Alice"
+				return store.UpdateUser(ctx, &b)
+			}, app.ECONFLICT},
+			{"duplicate session key hash", func() error {
+				s := &app.Session{UserID: alice.ID, KeyHash: app.HashHex("k"), CreatedAt: t0, LastSeenAt: t0}
+				if err := store.CreateSession(ctx, s); err != nil {
+					return err
+				}
+				return store.CreateSession(ctx, &app.Session{UserID: bob.ID, KeyHash: app.HashHex("k"), CreatedAt: t0, LastSeenAt: t0})
+			}, app.ECONFLICT},
+			{"api key hash of another user", func() error {
+				if _, err := store.SetAPIKey(ctx, alice.ID, app.HashHex("ntc_x"), "ntc_x", t0); err != nil {
+					return err
+				}
+				_, err := store.SetAPIKey(ctx, bob.ID, app.HashHex("ntc_x"), "ntc_x", t0)
 				return err
-			}
-			return store.CreateSession(ctx, &app.Session{UserID: bob.ID, KeyHash: app.HashHex("k"), CreatedAt: t0, LastSeenAt: t0})
-		}, app.ECONFLICT},
-		{"api key hash of another user", func() error {
-			if _, err := store.SetAPIKey(ctx, alice.ID, app.HashHex("ntc_x"), "ntc_x", t0); err != nil {
+			}, app.ECONFLICT},
+			{"duplicate invitation", func() error {
+				inv := &app.Invitation{CodeHash: app.HashHex("inv"), MaxUses: 1, CreatedAt: t0}
+				if err := store.CreateInvitation(ctx, inv); err != nil {
+					return err
+				}
+				return store.CreateInvitation(ctx, &app.Invitation{CodeHash: app.HashHex("inv"), MaxUses: 1, CreatedAt: t0})
+			}, app.ECONFLICT},
+			{"unknown user", func() error { _, err := store.UserByID(ctx, 9999); return err }, app.ENOTFOUND},
+			{"unknown session", func() error { _, _, err := store.SessionByKeyHash(ctx, app.HashHex("nope")); return err }, app.ENOTFOUND},
+			{"password of unknown user", func() error {
+				_, err := store.SetPassword(ctx, 9999, "x", false, 0, t0)
 				return err
-			}
-			_, err := store.SetAPIKey(ctx, bob.ID, app.HashHex("ntc_x"), "ntc_x", t0)
-			return err
-		}, app.ECONFLICT},
-		{"duplicate invitation", func() error {
-			inv := &app.Invitation{CodeHash: app.HashHex("inv"), MaxUses: 1, CreatedAt: t0}
-			if err := store.CreateInvitation(ctx, inv); err != nil {
-				return err
-			}
-			return store.CreateInvitation(ctx, &app.Invitation{CodeHash: app.HashHex("inv"), MaxUses: 1, CreatedAt: t0})
-		}, app.ECONFLICT},
-		{"unknown user", func() error { _, err := store.UserByID(ctx, 9999); return err }, app.ENOTFOUND},
-		{"unknown session", func() error { _, _, err := store.SessionByKeyHash(ctx, app.HashHex("nope")); return err }, app.ENOTFOUND},
-		{"password of unknown user", func() error {
-			_, err := store.SetPassword(ctx, 9999, "x", false, 0, t0)
-			return err
-		}, app.ENOTFOUND},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.run()
-			if got := app.ErrorCode(err); got != tc.code {
-				t.Fatalf("error %v (code %q), want %q", err, got, tc.code)
-			}
-			if app.ErrorMessage(err) == "" {
-				t.Fatal("no public message")
-			}
-		})
-	}
-	// The failed writes left nothing half-done.
-	if u, err := store.UserByID(ctx, bob.ID); err != nil || u.Username != "bob" {
-		t.Fatalf("bob after failed rename: %v %v", u, err)
-	}
-	if u, _ := store.UserByAPIKeyHash(ctx, app.HashHex("ntc_x")); u == nil || u.ID != alice.ID {
-		t.Fatalf("api key owner changed: %v", u)
-	}
+			}, app.ENOTFOUND},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				err := tc.run()
+				if got := app.ErrorCode(err); got != tc.code {
+					t.Fatalf("error %v (code %q), want %q", err, got, tc.code)
+				}
+				if app.ErrorMessage(err) == "" {
+					t.Fatal("no public message")
+				}
+			})
+		}
+		// The failed writes left nothing half-done.
+		if u, err := store.UserByID(ctx, bob.ID); err != nil || u.Username != "bob" {
+			t.Fatalf("bob after failed rename: %v %v", u, err)
+		}
+		if u, _ := store.UserByAPIKeyHash(ctx, app.HashHex("ntc_x")); u == nil || u.ID != alice.ID {
+			t.Fatalf("api key owner changed: %v", u)
+		}
+	})
 }

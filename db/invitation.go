@@ -10,15 +10,10 @@ import (
 
 // CreateInvitation inserts inv. ECONFLICT when the code exists.
 func (db *DB) CreateInvitation(ctx context.Context, inv *app.Invitation) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO invitation_codes (code_hash, label, max_uses,
-			times_used, expire_at, created_at) VALUES (?,?,?,?,?,?)`, inv.CodeHash, inv.Label,
-			inv.MaxUses, inv.TimesUsed, nullMicros(inv.ExpireAt), micros(inv.CreatedAt))
-		if err != nil {
-			return err
-		}
-		inv.ID, err = res.LastInsertId()
-		return err
+	return db.write(ctx, func(tx *txn) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO invitation_codes (code_hash, label, max_uses,
+			times_used, expire_at, created_at) VALUES (?,?,?,?,?,?) RETURNING id`, inv.CodeHash, inv.Label,
+			inv.MaxUses, inv.TimesUsed, nullMicros(inv.ExpireAt), micros(inv.CreatedAt)).Scan(&inv.ID)
 	})
 }
 
@@ -51,7 +46,7 @@ func (db *DB) InvitationByHash(ctx context.Context, codeHash string) (*app.Invit
 
 // consumeInvitation spends one use atomically; false when the code is not
 // usable.
-func consumeInvitation(ctx context.Context, tx queryer, codeHash string, now time.Time) (bool, error) {
+func consumeInvitation(ctx context.Context, tx *txn, codeHash string, now time.Time) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE invitation_codes SET times_used = times_used + 1
 		WHERE code_hash = ? AND times_used < max_uses AND (expire_at IS NULL OR expire_at >= ?)`,
 		codeHash, micros(now))

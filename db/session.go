@@ -45,10 +45,10 @@ func scanSession(row scanner, extra ...any) (*app.Session, error) {
 
 // CreateSession inserts s and sets s.ID.
 func (db *DB) CreateSession(ctx context.Context, s *app.Session) error {
-	return db.write(ctx, func(tx *sql.Tx) error { return insertSession(ctx, tx, s) })
+	return db.write(ctx, func(tx *txn) error { return insertSession(ctx, tx, s) })
 }
 
-func insertSession(ctx context.Context, tx queryer, s *app.Session) error {
+func insertSession(ctx context.Context, tx *txn, s *app.Session) error {
 	if s.RequirePassword != "" {
 		var stored string
 		if err := tx.QueryRowContext(ctx, `SELECT password FROM users WHERE id = ?`, s.UserID).Scan(&stored); err != nil {
@@ -58,13 +58,9 @@ func insertSession(ctx context.Context, tx queryer, s *app.Session) error {
 			return &app.Error{Code: app.ECONFLICT, Message: "The password changed during sign-in."}
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, key_hash, device_label,
-		user_agent, ip_hash, created_at, last_seen_at) VALUES (?,?,?,?,?,?,?)`,
-		s.UserID, s.KeyHash, s.DeviceLabel, s.UserAgent, s.IPHash, micros(s.CreatedAt), micros(s.LastSeenAt))
-	if err != nil {
-		return err
-	}
-	if s.ID, err = res.LastInsertId(); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, key_hash, device_label,
+		user_agent, ip_hash, created_at, last_seen_at) VALUES (?,?,?,?,?,?,?) RETURNING id`,
+		s.UserID, s.KeyHash, s.DeviceLabel, s.UserAgent, s.IPHash, micros(s.CreatedAt), micros(s.LastSeenAt)).Scan(&s.ID); err != nil {
 		return err
 	}
 	return signal(ctx, tx, app.Change{Kind: app.ChangeList, UserID: s.UserID})
@@ -121,7 +117,7 @@ func (db *DB) CountSessions(ctx context.Context, userID int64, exclude []int64, 
 // its key hash. ENOTFOUND when the session is not the user's.
 func (db *DB) RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) (string, error) {
 	var hash string
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		if err := tx.QueryRowContext(ctx, `SELECT key_hash FROM sessions WHERE id = ? AND user_id = ?`,
 			sessionID, userID).Scan(&hash); err != nil {
 			return err
@@ -138,14 +134,14 @@ func (db *DB) RevokeSession(ctx context.Context, userID, sessionID int64, now ti
 // RevokeUserSessions revokes the user's non-revoked sessions except exceptID.
 func (db *DB) RevokeUserSessions(ctx context.Context, userID, exceptID int64, now time.Time) ([]string, error) {
 	var hashes []string
-	err := db.write(ctx, func(tx *sql.Tx) (err error) {
+	err := db.write(ctx, func(tx *txn) (err error) {
 		hashes, err = revokeUserSessions(ctx, tx, userID, exceptID, now)
 		return err
 	})
 	return hashes, err
 }
 
-func revokeUserSessions(ctx context.Context, tx queryer, userID, exceptID int64, now time.Time) ([]string, error) {
+func revokeUserSessions(ctx context.Context, tx *txn, userID, exceptID int64, now time.Time) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ?
 		AND revoked_at IS NULL RETURNING key_hash`, micros(now), userID, exceptID)
 	if err != nil {
@@ -171,7 +167,7 @@ func revokeUserSessions(ctx context.Context, tx queryer, userID, exceptID int64,
 // RevokeAllSessions revokes every non-revoked session; returns the count.
 func (db *DB) RevokeAllSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL`, micros(now))
 		if err != nil {
 			return err
@@ -190,7 +186,7 @@ func (db *DB) TouchSessions(ctx context.Context, seen map[int64]time.Time) error
 	if len(seen) == 0 {
 		return nil
 	}
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *txn) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE sessions SET last_seen_at = ?
 			WHERE id = ? AND last_seen_at < ?`)
 		if err != nil {
@@ -212,9 +208,9 @@ func (db *DB) TouchSessions(ctx context.Context, seen map[int64]time.Time) error
 // the DELETE of at most limit rows.
 func (db *DB) SweepSessions(ctx context.Context, idleBefore, createdBefore time.Time, limit int) (int, error) {
 	rows, err := db.rd.QueryContext(ctx, `
-		SELECT id FROM (SELECT id FROM sessions WHERE revoked_at IS NOT NULL LIMIT ?1)
-		UNION SELECT id FROM (SELECT id FROM sessions WHERE created_at < ?3 LIMIT ?1)
-		UNION SELECT id FROM (SELECT id FROM sessions WHERE last_seen_at < ?2 LIMIT ?1)
+		SELECT id FROM (SELECT id FROM sessions WHERE revoked_at IS NOT NULL LIMIT ?1) AS r
+		UNION SELECT id FROM (SELECT id FROM sessions WHERE created_at < ?3 LIMIT ?1) AS c
+		UNION SELECT id FROM (SELECT id FROM sessions WHERE last_seen_at < ?2 LIMIT ?1) AS i
 		LIMIT ?1`, limit, micros(idleBefore), micros(createdBefore))
 	if err != nil {
 		return 0, translate(err)
@@ -233,7 +229,7 @@ func (db *DB) SweepSessions(ctx context.Context, idleBefore, createdBefore time.
 		return 0, translate(err)
 	}
 	var n int64
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
 		if err != nil {
 			return err

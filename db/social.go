@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 
 	"notechondria-auth/app"
 )
@@ -41,7 +40,7 @@ func (db *DB) SocialAccountByUID(ctx context.Context, provider, uid string) (*ap
 // transaction, so two concurrent unlinks cannot both pass it.
 func (db *DB) DeleteSocialAccounts(ctx context.Context, userID int64, provider string) (int, error) {
 	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM social_accounts WHERE user_id = ? AND provider = ?`, userID, provider)
 		if err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 // previous link to the provider. ECONFLICT when another user has it.
 func (db *DB) BindSocialAccount(ctx context.Context, a *app.SocialAccount) (bool, error) {
 	var created bool
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		var owner int64
 		err := tx.QueryRowContext(ctx, `SELECT user_id FROM social_accounts WHERE provider = ? AND provider_uid = ?`,
 			a.Provider, a.ProviderUID).Scan(&owner)
@@ -55,18 +55,13 @@ func scanInto(row *sql.Row, a *app.SocialAccount) error {
 	return nil
 }
 
-func insertSocial(ctx context.Context, tx queryer, a *app.SocialAccount) error {
+func insertSocial(ctx context.Context, tx *txn, a *app.SocialAccount) error {
 	if a.ExtraData == "" {
 		a.ExtraData = "{}"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO social_accounts (user_id, provider, provider_uid, email,
-		extra_data, created_at) VALUES (?,?,?,?,?,?)`, a.UserID, a.Provider, a.ProviderUID, a.Email,
-		a.ExtraData, micros(a.CreatedAt))
-	if err != nil {
-		return err
-	}
-	a.ID, err = res.LastInsertId()
-	return err
+	return tx.QueryRowContext(ctx, `INSERT INTO social_accounts (user_id, provider, provider_uid, email,
+		extra_data, created_at) VALUES (?,?,?,?,?,?) RETURNING id`, a.UserID, a.Provider, a.ProviderUID, a.Email,
+		a.ExtraData, micros(a.CreatedAt)).Scan(&a.ID)
 }
 
 // ResolveSocialLogin finds or creates the account of an OAuth identity in
@@ -74,7 +69,7 @@ func insertSocial(ctx context.Context, tx queryer, a *app.SocialAccount) error {
 // ENOTFOUND when nothing matches and req.Register is false.
 func (db *DB) ResolveSocialLogin(ctx context.Context, req *app.SocialLogin) (*app.User, error) {
 	var u *app.User
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		var userID int64
 		err := tx.QueryRowContext(ctx, `UPDATE social_accounts SET extra_data = ? WHERE provider = ?
 			AND provider_uid = ? RETURNING user_id`, req.ExtraData, req.Provider, req.UID).Scan(&userID)
@@ -118,7 +113,7 @@ func (db *DB) ResolveSocialLogin(ctx context.Context, req *app.SocialLogin) (*ap
 // linkByEmail links the identity to the account with the provider-verified
 // email, if there is one. A pending account is activated without the
 // password its unverified registrant chose.
-func linkByEmail(ctx context.Context, tx queryer, req *app.SocialLogin) (int64, error) {
+func linkByEmail(ctx context.Context, tx *txn, req *app.SocialLogin) (int64, error) {
 	u, err := userByEmail(ctx, tx, req.Email)
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return 0, nil
@@ -136,7 +131,7 @@ func linkByEmail(ctx context.Context, tx queryer, req *app.SocialLogin) (int64, 
 	return u.ID, insertSocial(ctx, tx, a)
 }
 
-func createSocialUser(ctx context.Context, tx queryer, req *app.SocialLogin) (int64, error) {
+func createSocialUser(ctx context.Context, tx *txn, req *app.SocialLogin) (int64, error) {
 	if gate, err := exists(ctx, tx, `SELECT 1 FROM invitation_codes LIMIT 1`); err != nil {
 		return 0, err
 	} else if gate {
@@ -184,7 +179,7 @@ func usernameBase(req *app.SocialLogin) string {
 
 // uniqueUsername returns base[:150], or base[:145] + "_N" for the first N
 // not taken (case-insensitively).
-func uniqueUsername(ctx context.Context, tx queryer, base string) (string, error) {
+func uniqueUsername(ctx context.Context, tx *txn, base string) (string, error) {
 	name := base[:min(len(base), 150)]
 	for i := 1; ; i++ {
 		taken, err := exists(ctx, tx, `SELECT 1 FROM users WHERE username = ? LIMIT 1`, name)

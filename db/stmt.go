@@ -12,6 +12,7 @@ import (
 // queryer; ExecContext is not meant for it (the read pool is query_only).
 type preparedReader struct {
 	pool  *sql.DB
+	d     *dialect
 	stmts sync.Map // query text -> *sql.Stmt
 	mu    sync.Mutex
 }
@@ -25,7 +26,7 @@ func (p *preparedReader) stmt(ctx context.Context, query string) (*sql.Stmt, err
 	if s, ok := p.stmts.Load(query); ok {
 		return s.(*sql.Stmt), nil
 	}
-	s, err := p.pool.PrepareContext(ctx, query)
+	s, err := p.pool.PrepareContext(ctx, p.d.q(query))
 	if err != nil {
 		return nil, err
 	}
@@ -37,9 +38,9 @@ func (p *preparedReader) stmt(ctx context.Context, query string) (*sql.Stmt, err
 func (p *preparedReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	s, err := p.stmt(ctx, query)
 	if err != nil {
-		return p.pool.QueryRowContext(ctx, query, args...) // reports the error
+		return p.pool.QueryRowContext(ctx, p.d.q(query), p.d.args(args)...) // reports the error
 	}
-	return s.QueryRowContext(ctx, args...)
+	return s.QueryRowContext(ctx, p.d.args(args)...)
 }
 
 // QueryContext runs a prepared query.
@@ -48,12 +49,12 @@ func (p *preparedReader) QueryContext(ctx context.Context, query string, args ..
 	if err != nil {
 		return nil, err
 	}
-	return s.QueryContext(ctx, args...)
+	return s.QueryContext(ctx, p.d.args(args)...)
 }
 
 // ExecContext passes through (reads only; kept to satisfy queryer).
 func (p *preparedReader) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return p.pool.ExecContext(ctx, query, args...)
+	return p.pool.ExecContext(ctx, p.d.q(query), p.d.args(args)...)
 }
 
 // close releases every prepared statement.

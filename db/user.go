@@ -37,30 +37,20 @@ func (db *DB) oneUser(ctx context.Context, q queryer, where string, args ...any)
 	return scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+userFrom+where, args...))
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // CreateUser inserts u and sets u.ID. ECONFLICT when the username is taken.
 func (db *DB) CreateUser(ctx context.Context, u *app.User) error {
-	return db.write(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u) })
+	return db.write(ctx, func(tx *txn) error { return insertUser(ctx, tx, u) })
 }
 
-func insertUser(ctx context.Context, tx queryer, u *app.User) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, email, password, first_name,
+func insertUser(ctx context.Context, tx *txn, u *app.User) error {
+	err := tx.QueryRowContext(ctx, `INSERT INTO users (username, email, password, first_name,
 		last_name, is_active, is_staff, is_superuser, date_joined, motto, social_link, image_url,
 		editor_mode, theme_preset, theme_mode, api_base_url, app_settings_json, app_settings_updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		u.Username, u.Email, u.Password, u.FirstName, u.LastName, u.IsActive, u.IsStaff,
 		u.IsSuperuser, micros(u.DateJoined), u.Motto, u.SocialLink, u.ImageURL, u.EditorMode,
-		u.ThemePreset, u.ThemeMode, u.APIBaseURL, u.AppSettingsJSON, nullMicros(u.AppSettingsUpdatedAt))
-	if err != nil {
-		return translate(err)
-	}
-	u.ID, err = res.LastInsertId()
-	return err
+		u.ThemePreset, u.ThemeMode, u.APIBaseURL, u.AppSettingsJSON, nullMicros(u.AppSettingsUpdatedAt)).Scan(&u.ID)
+	return translate(err)
 }
 
 // UserByID returns a user. ENOTFOUND.
@@ -101,7 +91,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]*app.User, error) {
 // UpdateUser writes every field of u except the password and the active
 // flag. ECONFLICT on a taken username.
 func (db *DB) UpdateUser(ctx context.Context, u *app.User) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET username=?, email=?, first_name=?,
 			last_name=?, is_staff=?, is_superuser=?, motto=?, social_link=?, image_url=?,
 			editor_mode=?, theme_preset=?, theme_mode=?, api_base_url=?, app_settings_json=?,
@@ -132,7 +122,7 @@ func mustAffect(res sql.Result, err error) error {
 // sessions except keepSessionID. Returns the revoked key hashes.
 func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, revoke bool, keepSessionID int64, now time.Time) ([]string, error) {
 	var revoked []string
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password = ? WHERE id = ?`, hash, userID)
 		if err := mustAffect(res, err); err != nil {
 			return err
@@ -151,7 +141,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, revoke
 // session and returns their key hashes.
 func (db *DB) SetActive(ctx context.Context, userID int64, active bool, now time.Time) ([]string, error) {
 	var revoked []string
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ?, disabled = ? WHERE id = ?`, active, !active, userID)
 		if err := mustAffect(res, err); err != nil {
 			return err
@@ -169,7 +159,7 @@ func (db *DB) SetActive(ctx context.Context, userID int64, active bool, now time
 // SetAPIKey replaces the user's API key; returns the previous hash or "".
 func (db *DB) SetAPIKey(ctx context.Context, userID int64, keyHash, prefix string, now time.Time) (string, error) {
 	var old string
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		err := tx.QueryRowContext(ctx, `SELECT key_hash FROM api_keys WHERE user_id = ?`, userID).Scan(&old)
 		if err != nil && err != sql.ErrNoRows {
 			return err
@@ -212,7 +202,7 @@ func exists(ctx context.Context, q queryer, query string, args ...any) (bool, er
 // when none exists yet.
 func (db *DB) ServerSecret(ctx context.Context, name string, gen []byte) ([]byte, error) {
 	var v []byte
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO server_secrets (name, value) VALUES (?, ?)
 			ON CONFLICT (name) DO NOTHING`, name, gen); err != nil {
 			return err
@@ -227,7 +217,7 @@ func (db *DB) ServerSecret(ctx context.Context, name string, gen []byte) ([]byte
 // forever) and returns their ids. Their rows cascade.
 func (db *DB) SweepPendingUsers(ctx context.Context, before time.Time, limit int) ([]int64, error) {
 	var ids []int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `DELETE FROM users WHERE id IN (
 			SELECT u.id FROM users u WHERE u.is_active = 0 AND u.disabled = 0 AND u.date_joined < ?
 			AND NOT EXISTS (SELECT 1 FROM verification_codes c WHERE c.user_id = u.id AND c.expire_at > ?)

@@ -1,5 +1,5 @@
 // Package schema embeds the SQL migrations of notechondria-auth, one folder
-// per engine (sqlite/).
+// per engine (sqlite/, postgres/).
 //
 // Migrations are golang-migrate pairs (NNNN_name.up.sql / .down.sql). They are
 // append-only: a released migration is never edited, a change is a new pair.
@@ -10,5 +10,5 @@ import "embed"
 // Migrations holds every migration file under its engine's folder; db.Open applies them through
 // golang-migrate's iofs source.
 //
-//go:embed sqlite/*.sql
+//go:embed sqlite/*.sql postgres/*.sql
 var Migrations embed.FS
