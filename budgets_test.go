@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
+	"notechondria-auth/internal/testdb"
 	"sync"
 	"testing"
 )
@@ -40,7 +40,7 @@ func count(statuses []int, want int) int {
 // failed sign-ins, the current-password check of change-password, and the
 // mail budgets (every budget reserves before the work it limits).
 func TestBudgetsHoldUnderBursts(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	dbPath := testdb.Target(t)
 	mustCreateUser(t, dbPath, "hugo")
 	s := start(t, dbPath, "--login-failures-per-account", "4/15m", "--login-failures-per-ip", "1000/15m",
 		"--email-requests-per-address", "3/1h")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"notechondria-auth/internal/testdb"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testdb.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -185,7 +186,7 @@ func mustCreateUser(t *testing.T, dbPath, name string) {
 }
 
 func TestBinaryBlackBox(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "data", "auth.db")
+	dbPath := testdb.Target(t)
 	mustCreateUser(t, dbPath, "alice")
 	// A duplicate is a clear error with exit status 1.
 	if _, errOut, code := runCLI(t, "user", "create", "--db", dbPath, "--username", "alice", "--email", "other@example.com", "--password", "Strong1pw"); code != 1 || !strings.Contains(errOut, "already taken") {
@@ -245,7 +246,7 @@ func TestBinaryBlackBox(t *testing.T) {
 }
 
 func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	dbPath := testdb.Target(t)
 	mustCreateUser(t, dbPath, "carol")
 	s := start(t, dbPath)
 	keep := s.login("carol", "Strong1pw")
@@ -305,7 +306,7 @@ func TestSecretsNeverStoredVerbatim(t *testing.T) {
 }
 
 func TestCLIRevokeReachesRunningServer(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	dbPath := testdb.Target(t)
 	mustCreateUser(t, dbPath, "erin")
 	s := start(t, dbPath)
 	tok := s.login("erin", "Strong1pw")

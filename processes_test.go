@@ -1,7 +1,7 @@
 package main
 
 import (
-	"path/filepath"
+	"notechondria-auth/internal/testdb"
 	"sort"
 	"strconv"
 	"testing"
@@ -33,7 +33,7 @@ func waitRefused(t *testing.T, s *server, tok string, since time.Time, limit tim
 }
 
 func TestTwoServersOnOneFile(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	dbPath := testdb.Target(t)
 	mustCreateUser(t, dbPath, "gina")
 	a, b := start(t, dbPath), start(t, dbPath)
 

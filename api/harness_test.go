@@ -27,7 +27,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -39,6 +38,7 @@ import (
 	"notechondria-auth/api"
 	"notechondria-auth/app"
 	"notechondria-auth/db"
+	"notechondria-auth/internal/testdb"
 	"notechondria-auth/password"
 )
 
@@ -114,7 +114,7 @@ func buildServer(tb testing.TB, store app.Store, cfg api.Config, now func() time
 func newEnv(t *testing.T, mutate ...func(*api.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "auth.db"), db.Options{})
+	store, err := db.Open(ctx, testdb.Target(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ package api_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -20,6 +19,7 @@ import (
 
 	"notechondria-auth/api"
 	"notechondria-auth/app"
+	"notechondria-auth/internal/testdb"
 )
 
 // Messages the core tests assert verbatim (CONTRACT 1.0, 1.3, 3.1).
@@ -191,14 +191,9 @@ func (e *env) storedSessions(userID int64) map[int64]*app.Session {
 
 // sqlDB opens a second connection to the test database, for changes the
 // Store interface deliberately does not offer (and for counting rows).
-func (e *env) sqlDB() *sql.DB {
+func (e *env) sqlDB() testdb.Raw {
 	e.t.Helper()
-	d, err := sql.Open("sqlite", "file:"+e.store.Path()+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { d.Close() })
-	return d
+	return testdb.OpenRaw(e.t, e.store.Path())
 }
 
 // count runs a SELECT count(*) query.

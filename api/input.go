@@ -195,6 +195,10 @@ func (in *input) str(name string, f field) (string, bool) {
 	if !f.noTrim {
 		s = strings.TrimSpace(s)
 	}
+	if strings.IndexByte(s, 0) >= 0 { // DRF's ProhibitNullCharactersValidator
+		in.fail(name, "Null characters are not allowed.")
+		return "", false
+	}
 	n := utf8.RuneCountInString(s)
 	switch {
 	case s == "" && !f.allowBlank:

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,6 +21,7 @@ import (
 
 	"notechondria-auth/api"
 	"notechondria-auth/db"
+	"notechondria-auth/internal/testdb"
 )
 
 // accountEndpoint is one account route; auth says it needs a session, and
@@ -363,7 +363,7 @@ func TestInput_Core_LoginBodies(t *testing.T) {
 // *testing.T).
 func bareServer(tb testing.TB) *httptest.Server {
 	tb.Helper()
-	store, err := db.Open(bg, filepath.Join(tb.TempDir(), "auth.db"), db.Options{})
+	store, err := db.Open(bg, testdb.Target(tb), db.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http/httptest"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"notechondria-auth/api"
 	"notechondria-auth/app"
 	"notechondria-auth/db"
+	"notechondria-auth/internal/testdb"
 	"notechondria-auth/password"
 )
 
@@ -278,7 +278,7 @@ func TestLogin_Security_UnknownUserRunsDummyHash(t *testing.T) {
 	} else if hashTime > 2*time.Second {
 		t.Skipf("hash too slow here (%v)", hashTime)
 	}
-	store, err := db.Open(bg, filepath.Join(t.TempDir(), "auth.db"), db.Options{})
+	store, err := db.Open(bg, testdb.Target(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

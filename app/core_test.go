@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"notechondria-auth/app"
 	"notechondria-auth/db"
+	"notechondria-auth/internal/testdb"
 )
 
 var bg = context.Background()
@@ -56,7 +56,7 @@ func newCore(t *testing.T, path string, c *clock, mutate ...func(*app.Config)) (
 func newFixture(t *testing.T, mutate ...func(*app.Config)) *fixture {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 4, 23, 3, 32, 23, 0, time.UTC)}
-	store, core := newCore(t, filepath.Join(t.TempDir(), "auth.db"), c, mutate...)
+	store, core := newCore(t, testdb.Target(t), c, mutate...)
 	f := &fixture{t: t, store: store, core: core, clock: c}
 	u := app.NewUser("alice", "alice@example.com", c.Now())
 	u.IsActive, u.Password = true, "!unusable"

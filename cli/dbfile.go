@@ -27,7 +27,7 @@ type adminFlags struct {
 
 func (a *adminFlags) define(fs *flagSet) {
 	fs.str(&a.config, "config", "NTC_CONFIG", "", "read NTC_DB from this KEY=VALUE `FILE`")
-	fs.str(&a.db, "db", "NTC_DB", DefaultDB, "SQLite database `PATH`")
+	fs.str(&a.db, "db", "NTC_DB", DefaultDB, "the database: a SQLite file `PATH` or a postgres:// URL")
 }
 
 // open opens the database a live server may be using (WAL and
@@ -64,6 +64,13 @@ func (e openError) Unwrap() error { return e.err }
 // command pointed at the wrong path would otherwise make an empty
 // database there and report "no such account").
 func openDB(ctx context.Context, path string, mayCreate bool, opts db.Options) (*db.DB, error) {
+	if db.IsPostgres(path) {
+		store, err := db.Open(ctx, path, opts)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %s: %s", strings.TrimPrefix(err.Error(), "db: "), pgHint(err))
+		}
+		return store, nil
+	}
 	if err := checkDBFile(path, mayCreate); err != nil {
 		return nil, err
 	}
@@ -167,9 +174,32 @@ func dbHint(err error) string {
 	return "check --db / NTC_DB"
 }
 
+// pgHint says what to do about a PostgreSQL database that would not open.
+func pgHint(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "password authentication failed"), strings.Contains(msg, "no password"):
+		return "check the user name and password in the URL (or PGPASSWORD / ~/.pgpass)"
+	case strings.Contains(msg, "does not exist"):
+		return "create the database first (createdb), or fix the name in the URL"
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "timeout"):
+		return "is the server running and reachable at the URL's host and port?"
+	case strings.Contains(msg, "permission denied"):
+		return "the role needs CREATE on the database (for the migrations) and the citext extension"
+	}
+	return "check --db / NTC_DB"
+}
+
 // readOnly opens path for queries only: nothing is created, migrated or
 // written (unlike db.Open). The caller has checked that the file exists.
 func readOnly(path string) (*sql.DB, error) {
+	if db.IsPostgres(path) {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		return sql.Open("pgx", path+sep+"default_transaction_read_only=on")
+	}
 	return sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(5000)")
 }
 
@@ -177,6 +207,9 @@ func readOnly(path string) (*sql.DB, error) {
 // against the newest migration this binary carries, e.g. "schema: 2
 // (current)". The file is opened read-only and never migrated.
 func schemaLine(ctx context.Context, path string) (string, error) {
+	if db.IsPostgres(path) {
+		return schemaLinePostgres(ctx, path)
+	}
 	latest, err := db.LatestVersion()
 	if err != nil {
 		return "", err
@@ -209,14 +242,34 @@ func schemaLine(ctx context.Context, path string) (string, error) {
 		return "", openError{path: path, err: err, hint: dbHint(err)}
 	}
 	defer conn.Close()
+	return describeSchema(ctx, conn, latest, func(err error) error { return openError{path: path, err: err, hint: dbHint(err)} })
+}
+
+// schemaLinePostgres is schemaLine for a PostgreSQL URL.
+func schemaLinePostgres(ctx context.Context, url string) (string, error) {
+	latest, err := db.LatestVersionOf(db.Postgres)
+	if err != nil {
+		return "", err
+	}
+	conn, err := readOnly(url)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	return describeSchema(ctx, conn, latest, func(err error) error { return fmt.Errorf("open database: %v: %s", err, pgHint(err)) })
+}
+
+// describeSchema reads the schema version through conn and compares it
+// with latest.
+func describeSchema(ctx context.Context, conn *sql.DB, latest uint, fail func(error) error) (string, error) {
 	var v int64
 	var dirty bool
-	err = conn.QueryRowContext(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &dirty)
+	err := conn.QueryRowContext(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &dirty)
 	switch {
-	case errors.Is(err, sql.ErrNoRows), err != nil && strings.Contains(err.Error(), "no such table"):
+	case errors.Is(err, sql.ErrNoRows), err != nil && (strings.Contains(err.Error(), "no such table") || strings.Contains(err.Error(), "does not exist (SQLSTATE 42P01)")):
 		return fmt.Sprintf("schema: none (no migration applied; this binary's is %d and serve applies it)", latest), nil
 	case err != nil:
-		return "", openError{path: path, err: err, hint: dbHint(err)}
+		return "", fail(err)
 	case dirty:
 		return fmt.Sprintf("schema: %d (dirty: a migration stopped midway; restore the database from a backup)", v), nil
 	case v == int64(latest):

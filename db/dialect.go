@@ -49,6 +49,15 @@ func (d *dialect) q(query string) string {
 	return out
 }
 
+// Rebind returns query, written in SQLite's spelling, in engine e's (for
+// tools and tests that run their own statements).
+func Rebind(e Engine, query string) string {
+	if e == Postgres {
+		return rebind(query)
+	}
+	return query
+}
+
 // rebind turns ? and ?N placeholders into $N, leaving string literals,
 // quoted identifiers and comments alone.
 func rebind(query string) string {

@@ -36,6 +36,9 @@ func migrateUp(e Engine, drv database.Driver, closeConn func()) error {
 // LatestVersion is the number of the newest embedded SQLite migration.
 func LatestVersion() (uint, error) { return latestVersion(SQLite) }
 
+// LatestVersionOf is the number of engine e's newest embedded migration.
+func LatestVersionOf(e Engine) (uint, error) { return latestVersion(e) }
+
 // latestVersion is the number of the engine's newest embedded migration.
 func latestVersion(e Engine) (uint, error) {
 	src, err := iofs.New(schema.Migrations, string(e))

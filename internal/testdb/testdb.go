@@ -10,6 +10,7 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,4 +83,37 @@ func Each(t *testing.T, fn func(t *testing.T, e db.Engine)) {
 	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
 		t.Run(string(e), func(t *testing.T) { fn(t, e) })
 	}
+}
+
+// Raw is a plain connection to a test database, for the changes and counts
+// the Store interface deliberately does not offer. Queries are written in
+// SQLite's spelling (? placeholders) and rewritten for PostgreSQL.
+type Raw struct {
+	db *sql.DB
+	e  db.Engine
+}
+
+// OpenRaw opens a Raw connection to target, closed when t ends.
+func OpenRaw(t testing.TB, target string) Raw {
+	t.Helper()
+	e, driver, dsn := db.SQLite, "sqlite", "file:"+target+"?_pragma=busy_timeout(5000)"
+	if db.IsPostgres(target) {
+		e, driver, dsn = db.Postgres, "pgx", target
+	}
+	d, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return Raw{db: d, e: e}
+}
+
+// Exec runs a statement.
+func (r Raw) Exec(query string, args ...any) (sql.Result, error) {
+	return r.db.Exec(db.Rebind(r.e, query), args...)
+}
+
+// QueryRow runs a single-row query.
+func (r Raw) QueryRow(query string, args ...any) *sql.Row {
+	return r.db.QueryRow(db.Rebind(r.e, query), args...)
 }
