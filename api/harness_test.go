@@ -107,6 +107,21 @@ func buildServer(tb testing.TB, store app.Store, cfg api.Config, now func() time
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if pushed, _ := core.Listening(); pushed {
+		// PostgreSQL: the caches stay paused until the change listener
+		// runs, and only Run starts it.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { srv.Run(ctx); close(done) }()
+		tb.Cleanup(func() { cancel(); <-done })
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			if _, up := core.Listening(); up {
+				break
+			} else if time.Now().After(deadline) {
+				tb.Fatal("change listener did not start")
+			}
+		}
+	}
 	return srv
 }
 

@@ -46,8 +46,8 @@ type tokenCache struct {
 	hits, misses atomic.Uint64
 }
 
-func newTokenCache(size int) *tokenCache {
-	return &tokenCache{guardedLRU: newGuardedLRU[cacheKey, *authEntry](size)}
+func newTokenCache(size int, p *cachePolicy) *tokenCache {
+	return &tokenCache{guardedLRU: newGuardedLRU[cacheKey, *authEntry](size, p)}
 }
 
 func (c *tokenCache) get(k cacheKey) (*authEntry, bool) {

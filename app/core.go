@@ -19,8 +19,15 @@ type Config struct {
 	SweepInterval time.Duration // 0 disables the sweeper
 	SweepBatch    int
 	// ChangePoll is how often the change log is read for writes made by
-	// other processes on the same database (default 250 ms).
+	// other processes on the same database (default 250 ms). On a store
+	// that pushes changes (PostgreSQL) every notification reads it at once
+	// as well.
 	ChangePoll time.Duration
+	// CacheTTL bounds how long a positive cache entry (a credential, a
+	// list, a profile) is served without reading the database again; 0:
+	// no bound. The change log is what keeps the caches exact; this is the
+	// last safety net (cli: 60 s on PostgreSQL, off on SQLite).
+	CacheTTL time.Duration
 }
 
 // DefaultConfig returns the compiled-in defaults of the session core.
@@ -74,6 +81,13 @@ type Core struct {
 
 	// changes follows the change log; only Run's goroutine uses it.
 	changes *changeWatcher
+	// policy pauses the caches while a pushed change feed is down.
+	policy *cachePolicy
+	// feed is the store's change feed when it pushes changes (several
+	// servers share the database), else nil; wake asks Run to poll now.
+	feed      ChangeFeed
+	wake      chan struct{}
+	listening atomic.Bool
 
 	sweeps, sweptSessions, sweptCodes atomic.Uint64
 	sweptPending                      atomic.Uint64
@@ -94,17 +108,25 @@ func NewCore(ctx context.Context, store Store, cfg Config, o Options) (*Core, er
 		cfg.ChangePoll = DefaultConfig().ChangePoll
 	}
 	cfg.TouchInterval = ClampTouchInterval(cfg.TouchInterval, cfg.Timeouts.Idle)
+	policy := &cachePolicy{ttl: cfg.CacheTTL, now: o.Now}
 	c := &Core{
-		cfg:   cfg,
-		raw:   store,
-		log:   o.Logger,
-		now:   o.Now,
-		rand:  o.Rand,
-		cache: newTokenCache(cfg.CacheSize),
-		lists: newListCache(cfg.CacheSize),
-
-		profiles: newProfileCache(cfg.CacheSize),
+		cfg:      cfg,
+		raw:      store,
+		log:      o.Logger,
+		now:      o.Now,
+		rand:     o.Rand,
+		policy:   policy,
+		cache:    newTokenCache(cfg.CacheSize, policy),
+		lists:    newListCache(cfg.CacheSize, policy),
+		profiles: newProfileCache(cfg.CacheSize, policy),
 		touch:    newToucher(),
+		wake:     make(chan struct{}, 1),
+	}
+	if f, ok := store.(ChangeFeed); ok && f.PushesChanges() {
+		// Until the listener runs, nothing is cached: a change another
+		// replica commits could otherwise wait for the next poll.
+		c.feed = f
+		policy.paused.Store(true)
 	}
 	c.store = &coherentStore{Store: store, c: c}
 	last, err := store.LastChange(ctx)
@@ -150,6 +172,10 @@ func (c *Core) Run(ctx context.Context, sweepHook func()) {
 		defer t.Stop()
 		sweep = t.C
 	}
+	var listener <-chan bool
+	if c.feed != nil {
+		listener = c.listen(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -159,6 +185,10 @@ func (c *Core) Run(ctx context.Context, sweepHook func()) {
 			c.Flush(ctx)
 		case <-poll.C:
 			c.changes.poll(ctx)
+		case <-c.wake:
+			c.changes.poll(ctx)
+		case up := <-listener:
+			c.listenerState(ctx, up)
 		case <-sweep:
 			c.Sweep(ctx)
 			if sweepHook != nil {

@@ -50,6 +50,9 @@ func newCore(t *testing.T, path string, c *clock, mutate ...func(*app.Config)) (
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(bg)
+	t.Cleanup(cancel)
+	core.ListenForTests(ctx)
 	return store, core
 }
 

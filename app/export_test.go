@@ -1,6 +1,9 @@
 package app
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // Test hooks: what the caches hold, for the coherence tests in app_test.
 
@@ -11,7 +14,7 @@ func (c *Core) CachedCredentials(userID int64) int {
 		return 0
 	}
 	for _, k := range c.cache.lru.Keys() {
-		if e, ok := c.cache.lru.Peek(k); ok && e.user.ID == userID {
+		if e, ok := c.cache.peek(k); ok && e.user.ID == userID {
 			n++
 		}
 	}
@@ -20,10 +23,7 @@ func (c *Core) CachedCredentials(userID int64) int {
 
 // CachedList reports whether the user's session list is cached.
 func (c *Core) CachedList(userID int64) bool {
-	if c.lists.lru == nil {
-		return false
-	}
-	return c.lists.lru.Contains(userID)
+	return c.lists.contains(userID)
 }
 
 // PollChanges applies the change log now (Run does it every ChangePoll).
@@ -31,8 +31,26 @@ func (c *Core) PollChanges(ctx context.Context) { c.changes.poll(ctx) }
 
 // CachedProfile reports whether the user's profile is cached.
 func (c *Core) CachedProfile(userID int64) bool {
-	if c.profiles.lru == nil {
-		return false
+	return c.profiles.contains(userID)
+}
+
+// ListenForTests starts the store's change feed without Run (tests poll
+// by hand with PollChanges) and waits until it listens, so the caches are
+// in use on PostgreSQL too. A no-op on SQLite.
+func (c *Core) ListenForTests(ctx context.Context) {
+	if c.feed == nil {
+		return
 	}
-	return c.profiles.lru.Contains(userID)
+	up := make(chan struct{})
+	var once sync.Once
+	go c.feed.ListenChanges(ctx, func() {}, func(ok bool, err error) {
+		if ok {
+			c.listening.Store(true)
+			c.policy.paused.Store(false)
+			once.Do(func() { close(up) })
+		} else {
+			c.pauseCaches(err)
+		}
+	})
+	<-up
 }

@@ -12,8 +12,8 @@ type listCache struct {
 	*guardedLRU[int64, []*Session]
 }
 
-func newListCache(size int) *listCache {
-	return &listCache{newGuardedLRU[int64, []*Session](size)}
+func newListCache(size int, p *cachePolicy) *listCache {
+	return &listCache{newGuardedLRU[int64, []*Session](size, p)}
 }
 
 // forgetUser drops the user's list.

@@ -21,8 +21,8 @@ type profileCache struct {
 	*guardedLRU[int64, *Profile]
 }
 
-func newProfileCache(size int) *profileCache {
-	return &profileCache{newGuardedLRU[int64, *Profile](size)}
+func newProfileCache(size int, p *cachePolicy) *profileCache {
+	return &profileCache{newGuardedLRU[int64, *Profile](size, p)}
 }
 
 // Profile returns the user's cached profile, reading the row on a miss.

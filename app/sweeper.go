@@ -38,6 +38,19 @@ func (c *Core) Sweep(ctx context.Context) (sessions, codes int) {
 	} else {
 		c.touch.prune(idle)
 	}
+	// One server of a deployment sweeps at a time (each flushed its own
+	// touches above; the idle grace covers the others' unflushed ones).
+	if l, ok := c.raw.(Leader); ok {
+		release, lead, err := l.TryLead(ctx, "notechondria-auth sweeper")
+		if err != nil {
+			c.sweepError(ctx, err, "sweeper lock failed: no sweep this round")
+			return 0, 0
+		}
+		if !lead {
+			return 0, 0 // another replica is sweeping
+		}
+		defer release()
+	}
 	for ctx.Err() == nil {
 		n, err := c.raw.SweepSessions(ctx, idle, created, batch)
 		if err != nil {

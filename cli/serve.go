@@ -51,11 +51,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	notify := sysd.FromEnv(env.Getenv)
 	start := time.Now()
-	store, err := openDB(ctx, s.db, true, db.Options{})
+	store, err := openDB(ctx, s.db, true, db.Options{ReadConns: s.dbConns})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if cfg.CacheTTL < 0 {
+		cfg.CacheTTL = app.DefaultCacheTTL(store)
+	}
 	mc := s.mailConfig()
 	core, err := app.NewCore(ctx, store, cfg.Config, app.Options{Logger: log})
 	if err != nil {
@@ -100,7 +103,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if iv, ok := sysd.WatchdogInterval(env.Getenv); ok {
 		go sysd.RunWatchdog(bg, notify, iv, srv.Ready)
 	}
-	log.Info().Str("addr", ln.Addr().String()).Str("db", s.db).Str("version", env.Build.Version).
+	log.Info().Str("addr", ln.Addr().String()).Str("db", store.Path()).Str("engine", string(store.Engine())).Str("version", env.Build.Version).
 		Dur("startup_ms", time.Since(start)).Msg("listening")
 	if _, err := notify.Ready(); err != nil {
 		log.Warn().Err(err).Msg("sd_notify READY failed")

@@ -35,6 +35,8 @@ type settings struct {
 	anonymous                     string
 	codeAttempts, hashConcurrency int
 	memoryLimit                   string
+	cacheTTL                      string
+	dbConns                       int
 
 	smtpHost, smtpUser, smtpPassword, smtpFrom, verifyURL string
 	smtpPort, codeTTLHours                                int
@@ -54,7 +56,8 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.heading("Server")
 	fs.str(&s.config, "config", "NTC_CONFIG", "", "read KEY=VALUE lines (systemd EnvironmentFile format; keys are the environment names) from `FILE`")
 	fs.str(&s.addr, "addr", "NTC_ADDR", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free port)")
-	fs.str(&s.db, "db", "NTC_DB", DefaultDB, "SQLite database `PATH` (created with its directory on first start)")
+	fs.str(&s.db, "db", "NTC_DB", DefaultDB, "the database: a SQLite file `PATH` (created with its directory on first start) or a postgres:// URL (see docs/OPERATIONS.md)")
+	fs.integer(&s.dbConns, "db-max-conns", "NTC_DB_MAX_CONNS", 0, "PostgreSQL connections per server (0: 10); SQLite: read connections (0: 2 x CPUs, at least 4)")
 	fs.str(&s.corsOrigins, "cors-origins", "NTC_CORS_ORIGINS", "", "comma-separated origins or hosts allowed by CORS besides localhost and 127.0.0.1")
 	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (\"none\": never)")
 	fs.str(&s.publicURL, "public-url", "NTC_PUBLIC_URL", "", "this server's address as clients reach it, e.g. `https://auth.example.com`; new accounts get it + /api/v1 as api_base_url (empty: the address each registering request reached)")
@@ -64,6 +67,7 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.duration(&s.absolute, "session-absolute-timeout", "NTC_SESSION_ABSOLUTE_TIMEOUT", d.Timeouts.Absolute, "a session older than this expires, used or not")
 	fs.duration(&s.touch, "touch-interval", "NTC_TOUCH_INTERVAL", d.TouchInterval, "write last-seen times at most this often (0: on every request, like the original); clamped to a tenth of the idle timeout")
 	fs.integer(&s.cacheSize, "cache-size", "NTC_CACHE_SIZE", d.CacheSize, "token cache entries (0 disables the cache)")
+	fs.str(&s.cacheTTL, "cache-ttl", "NTC_CACHE_TTL", "", "longest time a cached credential, list or profile is used without reading the database (`DURATION`; 0: no bound; empty: 60s on PostgreSQL, none on SQLite)")
 	fs.boolean(&s.wipe, "wipe-sessions-on-boot", "NTC_WIPE_SESSIONS_ON_BOOT", false, "revoke every session after migrations, before listening (signs everybody out)")
 
 	fs.heading("Limits")
@@ -129,6 +133,17 @@ func (s *settings) appConfig() (api.Config, error) {
 		return c, fmt.Errorf("durations and sizes must not be negative (and --max-body-bytes, --sweep-batch, TTL must be positive)")
 	}
 	c.TouchInterval, c.CacheSize, c.SweepInterval, c.SweepBatch = s.touch, s.cacheSize, s.sweep, s.sweepBatch
+	c.CacheTTL = -1 // the engine's default, set once the store is open
+	if strings.TrimSpace(s.cacheTTL) != "" {
+		ttl, err := time.ParseDuration(strings.TrimSpace(s.cacheTTL))
+		if err != nil || ttl < 0 {
+			return c, fmt.Errorf("--cache-ttl %q: want a duration such as 30s, 5m (0: no bound)", s.cacheTTL)
+		}
+		c.CacheTTL = ttl
+	}
+	if s.dbConns < 0 {
+		return c, fmt.Errorf("--db-max-conns must not be negative")
+	}
 	c.MaxBodyBytes = int64(s.maxBody)
 	c.CORSOrigins = splitList(s.corsOrigins)
 	c.TrustedProxies = nil

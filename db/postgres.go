@@ -201,3 +201,7 @@ func (db *DB) TryLead(ctx context.Context, name string) (release func(), ok bool
 		conn.Close()
 	}, true, nil
 }
+
+// PushesChanges reports whether ListenChanges delivers changes: true on
+// PostgreSQL.
+func (db *DB) PushesChanges() bool { return db.d.engine == Postgres }
