@@ -27,12 +27,14 @@ walk: build
 ## test: set-up check (installs what is missing when root), vet, Go tests with -race, short fuzzing, the browser test, the README walk
 test: prereqs lint test-go fuzz test-e2e walk
 
-## prereqs: check (and as root install) chromium, qemu-user-static, systemd-analyze, sqlite3, e2e/node_modules
+## prereqs: check (and as root install) chromium, qemu-user-static, systemd-analyze, sqlite3, postgresql, e2e/node_modules
 prereqs:
 	./scripts/prereqs.sh
 
+## test-go: every Go test with -race on SQLite (the store tests of db/ on both engines), then the core, HTTP and binary tests again on PostgreSQL (a throwaway cluster the tests start themselves)
 test-go: build
 	go test -race -count=1 ./...
+	NTC_TEST_ENGINE=postgres go test -race -count=1 -skip 'TestReplicas|TestRolling|TestArm64|TestBinaryAtMost|TestSystemd' ./app/ ./api/ .
 
 ## fuzz: every fuzz target for $(FUZZTIME)
 fuzz:
