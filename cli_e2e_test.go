@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"notechondria-auth/db"
+	"notechondria-auth/internal/testdb"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,5 +59,38 @@ func TestCLIPasswordsAndMessages(t *testing.T) {
 	stdout, _, code := runCLI(t, "version", "--db", dbPath)
 	if code != 0 || !regexp.MustCompile(`\nschema: \d+ \(current\)\n$`).MatchString(stdout) {
 		t.Fatalf("version --db: %d %q", code, stdout)
+	}
+}
+
+// Every command that takes --db takes a PostgreSQL URL too; backup says to
+// use pg_dump; config never prints the URL's password.
+func TestCLI_PostgresURL(t *testing.T) {
+	pg := testdb.TargetOf(t, db.Postgres)
+	withPassword := strings.Replace(pg, "postgres@", "postgres:s3cret-pw@", 1)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout+stderr
+	}{
+		{"version before serve", []string{"version", "--db", pg}, 0, "schema: none"},
+		{"user create", []string{"user", "create", "--db", pg, "--username", "pat", "--email", "pat@example.com", "--password", "Strong1pw"}, 0, "1\n"},
+		{"user list", []string{"user", "list", "--db", pg}, 0, "pat"},
+		{"version after", []string{"version", "--db", pg}, 0, "(current)"},
+		{"invite create", []string{"invite", "create", "--db", pg, "--code", "welcome"}, 0, "requires an invitation code"},
+		{"sessions list", []string{"sessions", "list", "--db", pg, "--user", "pat"}, 0, ""},
+		{"backup", []string{"backup", "--db", pg, "--to", filepath.Join(t.TempDir(), "b.db")}, 1, "pg_dump"},
+		{"config redacts", []string{"config", "--db", withPassword}, 0, "NTC_DB=postgres://postgres:xxxxx@"},
+		{"unreachable", []string{"user", "list", "--db", "postgres://postgres@127.0.0.1:1/none?connect_timeout=2"}, 1, "is the server running"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Fatalf("exit %d (want %d); output %q %q; want %q", code, tc.code, out, errOut, tc.want)
+			}
+			if strings.Contains(out+errOut, "s3cret-pw") {
+				t.Fatalf("the password is printed: %q %q", out, errOut)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -279,6 +280,11 @@ func (fs *flagSet) effective() []string {
 		v := fs.Lookup(b.flag).Value.String()
 		if b.secret && v != "" {
 			v = "<redacted>"
+		}
+		if u, err := url.Parse(v); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				v = u.Redacted() // a database URL with its password
+			}
 		}
 		lines = append(lines, b.env+"="+v)
 	}
