@@ -170,7 +170,7 @@ var readsOnly = map[string]bool{
 	"UsernameInUse": true, "SessionByKeyHash": true, "ListSessions": true, "CountSessions": true,
 	"SessionsByIDs": true, "CountActiveSessions": true, "TouchSessions": true, "SweepSessions": true,
 	"IssueCode": true, "ConsumeCode": true, "LatestCode": true, "SweepCodes": true,
-	"CreateInvitation": true, "InvitationGate": true, "InvitationValid": true,
+	"CreateInvitation": true, "InvitationGate": true, "InvitationValid": true, "InvitationByHash": true,
 	"SocialAccountsByUser": true, "SocialAccountByUID": true, "DeleteSocialAccounts": true,
 	"BindSocialAccount": true, "LastChange": true, "ChangesSince": true, "SweepChanges": true,
 }

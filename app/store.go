@@ -124,6 +124,9 @@ type InvitationStore interface {
 	InvitationGate(ctx context.Context) (bool, error)
 	// InvitationValid reports whether codeHash names a usable invitation.
 	InvitationValid(ctx context.Context, codeHash string, now time.Time) (bool, error)
+	// InvitationByHash returns the invitation whose code hashes to
+	// codeHash, used up or expired as it may be. ENOTFOUND.
+	InvitationByHash(ctx context.Context, codeHash string) (*Invitation, error)
 }
 
 // SocialStore keeps links to OAuth identities.
