@@ -92,7 +92,7 @@ func newFixture(t *testing.T, aliceIterations int) *fixture {
 	// 24 h, which is still live, one created a microsecond over 72 h ago),
 	// an API key and a Google link.
 	f.alice = dj.AddUser(djangotest.User{Username: "alice", Email: "Alice@Example.com",
-		Password: djangotest.Hash(f.alicePW, "aliceSalt0123456789ABC", aliceIterations),
+		Password:  djangotest.Hash(f.alicePW, "aliceSalt0123456789ABC", aliceIterations),
 		FirstName: "Alice", LastName: "Liddell", IsActive: true, IsStaff: true,
 		DateJoined: ago(400*day + 123456*time.Microsecond)})
 	f.aliceAPI = apiKey()

@@ -80,7 +80,7 @@ func Open(ctx context.Context, url string) (*Source, error) {
 	src.db.SetMaxOpenConns(2)
 	if err := src.db.PingContext(ctx); err != nil {
 		src.db.Close()
-		return nil, fmt.Errorf("connect to the Django database %s: %w", src.desc, err)
+		return nil, &connectError{desc: src.desc, err: err}
 	}
 	if err := src.checkSchema(ctx); err != nil {
 		src.db.Close()
@@ -88,6 +88,19 @@ func Open(ctx context.Context, url string) (*Source, error) {
 	}
 	return src, nil
 }
+
+// connectError is a failed connection on one line (pgx puts each address
+// it tried on a line of its own).
+type connectError struct {
+	desc string
+	err  error
+}
+
+func (e *connectError) Error() string {
+	return "connect to the Django database " + e.desc + ": " + strings.Join(strings.Fields(e.err.Error()), " ")
+}
+
+func (e *connectError) Unwrap() error { return e.err }
 
 // describe names the database without its password.
 func describe(cfg *pgx.ConnConfig) string {
