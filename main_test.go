@@ -17,12 +17,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"notechondria-auth/internal/pgtest"
 )
 
 // The tests in this file run the real binary: built once into a temporary
 // directory, started on 127.0.0.1:0, spoken to over HTTP.
 
 var binPath string // set by TestMain; test-only state
+
+// cluster is the PostgreSQL of the tests that need one (started on first
+// use; the Django import's source).
+var cluster pgtest.Cluster
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "ntc-bin")
@@ -37,6 +43,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	cluster.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
