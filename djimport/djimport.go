@@ -100,9 +100,6 @@ type importer struct {
 	// linked are the (user, provider) links made in this run.
 	linked  map[linkKey]bool
 	targets *targetIndex
-	// placeholder numbers the accounts a dry run would create (negative
-	// ids, which no store row has).
-	placeholder int64
 
 	pending, disabled, ipDropped int
 	passwords                    map[string]int
@@ -110,7 +107,7 @@ type importer struct {
 
 // mapped is the target account of a Django user.
 type mapped struct {
-	id     int64 // negative in a dry run for an account not created
+	id     int64 // the Django id, which the import keeps
 	active bool  // can sign in on the target
 	hasKey bool  // has an API key on the target already
 }

@@ -49,11 +49,11 @@ func TestImport_CopiesEveryTable(t *testing.T) {
 	rep := runImport(t, f.dj.URL, store, false)
 	checkReport(t, rep, firstRun())
 
-	alice, err := store.UserByUsername(ctx, "alice")
+	alice, err := store.UserByID(ctx, f.alice)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := app.User{ID: alice.ID, Username: "alice", Email: "alice@example.com", Password: alice.Password,
+	want := app.User{ID: f.alice, Username: "alice", Email: "alice@example.com", Password: alice.Password,
 		FirstName: "Alice", LastName: "Liddell", IsActive: true, IsStaff: true,
 		DateJoined: ago(400*day + 123456*time.Microsecond), Motto: "curiouser", SocialLink: "https://alice.example",
 		ImageURL: "/media/user_upload/user_1/profile_pic/profile_latest.png", EditorMode: "G",
@@ -138,8 +138,14 @@ func TestImport_CopiesEveryTable(t *testing.T) {
 	if _, err := store.UserByUsername(ctx, "ALICE"); err != nil {
 		t.Errorf("lookup ALICE: %v", err) // finds alice: case-insensitive
 	}
-	if users, _ := store.ListUsers(ctx); len(users) != 6 {
-		t.Errorf("%d accounts, want 6", len(users))
+	users, _ := store.ListUsers(ctx)
+	ids := map[string]int64{}
+	for _, u := range users {
+		ids[u.Username] = u.ID
+	}
+	if len(users) != 6 || ids["alice"] != f.alice || ids["bob"] != f.bob || ids["carol"] != f.carol ||
+		ids["dave"] != f.dave || ids["erin"] != f.erin || ids["frank"] != f.frank {
+		t.Errorf("accounts and their ids: %v, want the Django ids", ids)
 	}
 
 	// Social links: the oldest of bob's two GitHub links, extra_data kept.

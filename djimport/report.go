@@ -25,6 +25,7 @@ const (
 	SkipUserNotImported = "its user was not imported"
 	SkipUserInactive    = "its user is not active (pending or disabled)"
 	SkipUsernameTaken   = "username taken on the target by another account"
+	SkipIDTaken         = "id taken on the target by another account"
 	SkipEmptyUsername   = "empty username"
 	SkipSecondCreator   = "a second Creator row of the same user (the lowest id is used)"
 	SkipKeyMalformed    = "API key hash is not 64 lowercase hex characters"

@@ -1,6 +1,7 @@
 package djimport_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -73,8 +74,8 @@ func TestImport_UsernameTakenOnTarget(t *testing.T) {
 	store := newTarget(t)
 	ctx := t.Context()
 	mine := app.NewUser("Alice", "admin-alice@example.com", importTime.Add(-time.Hour))
-	mine.IsActive = true
-	if err := store.CreateUser(ctx, mine); err != nil {
+	mine.ID, mine.IsActive = 100, true
+	if err := store.ImportUser(ctx, mine); err != nil {
 		t.Fatal(err)
 	}
 	rep := runImport(t, f.dj.URL, store, false)
@@ -85,7 +86,7 @@ func TestImport_UsernameTakenOnTarget(t *testing.T) {
 		t.Fatalf("report: %+v %+v", users, sess)
 	}
 	if len(rep.Attention) != 2 || rep.Attention[0] != `auth_user #1 "alice" (Alice@Example.com): the username is taken on `+
-		`the target by account #1 "Alice", which joined at another time; rename one of them and run the import again` {
+		`the target by account #100 "Alice", which joined at another time; rename one of them and run the import again` {
 		t.Fatalf("attention: %q", rep.Attention)
 	}
 	if _, _, err := store.SessionByKeyHash(ctx, app.HashHex(f.aliceKey)); app.ErrorCode(err) != app.ENOTFOUND {
@@ -100,26 +101,35 @@ func TestImport_UsernameTakenOnTarget(t *testing.T) {
 	if rep.Table(djimport.TableUsers).Imported != 1 || rep.Table(djimport.TableSessions).Imported != 2 {
 		t.Fatalf("after the rename: %+v", rep.Tables)
 	}
-	if _, u, err := store.SessionByKeyHash(ctx, app.HashHex(f.aliceKey)); err != nil || u.Username != "alice" {
+	if _, u, err := store.SessionByKeyHash(ctx, app.HashHex(f.aliceKey)); err != nil || u.ID != f.alice || u.Username != "alice" {
 		t.Fatalf("alice's session: %v %v", u, err)
 	}
 }
 
-// An earlier run that stopped between creating a deactivated account and
-// disabling it is completed by the next run.
-func TestImport_CompletesAHalfImportedDisabledAccount(t *testing.T) {
+// Accounts keep their Django ids, which other services know them by; an
+// account made on the target first has id 1, so Django's account 1 is not
+// imported under another id (which would hand it someone else's data
+// elsewhere) but named in the report. New accounts then get higher ids
+// than any imported one.
+func TestImport_IDTakenOnTarget(t *testing.T) {
 	f := newFixture(t, 1000)
 	store := newTarget(t)
 	ctx := t.Context()
-	dave := app.NewUser("dave", "dave@example.com", ago(200*day)) // pending, as CreateUser left it
-	if err := store.CreateUser(ctx, dave); err != nil {
-		t.Fatal(err)
+	first := app.NewUser("admin", "admin@example.com", importTime.Add(-time.Hour))
+	if err := store.CreateUser(ctx, first); err != nil || first.ID != f.alice {
+		t.Fatalf("the target's first account: %d %v", first.ID, err)
 	}
 	rep := runImport(t, f.dj.URL, store, false)
-	if rep.Table(djimport.TableUsers).SkippedFor(djimport.SkipAlreadyImported) != 1 {
-		t.Fatalf("dave not matched: %+v", rep.Table(djimport.TableUsers))
+	// (ALICE comes in now: the alice her username collided with did not.)
+	if n := rep.Table(djimport.TableUsers).SkippedFor(djimport.SkipIDTaken); n != 1 || len(rep.Attention) != 1 ||
+		!strings.HasPrefix(rep.Attention[0], `auth_user #1 "alice" (Alice@Example.com): id 1 is taken on the target by account #1 "admin"`) {
+		t.Fatalf("report: %d %q", n, rep.Attention)
 	}
-	if u, _ := store.UserByID(ctx, dave.ID); u.IsActive || !u.Disabled {
-		t.Fatalf("dave: active %v disabled %v", u.IsActive, u.Disabled)
+	if u, err := store.UserByID(ctx, f.bob); err != nil || u.Username != "bob" {
+		t.Fatalf("bob kept his id: %v %v", u, err)
+	}
+	next := app.NewUser("newcomer", "new@example.com", importTime)
+	if err := store.CreateUser(ctx, next); err != nil || next.ID != f.frank+1 {
+		t.Fatalf("the next account's id %d, want %d (%v)", next.ID, f.frank+1, err)
 	}
 }

@@ -10,15 +10,16 @@ import (
 	"notechondria-auth/app"
 )
 
-// targetIndex finds the target's accounts by username and by (email,
-// date joined), kept up to date as the import creates accounts.
+// targetIndex finds the target's accounts by id, by username and by
+// (email, date joined), kept up to date as the import adds accounts.
 type targetIndex struct {
+	byID     map[int64]*app.User
 	byName   map[string]*app.User
 	byJoined map[string]*app.User
 }
 
 func newTargetIndex() *targetIndex {
-	return &targetIndex{byName: map[string]*app.User{}, byJoined: map[string]*app.User{}}
+	return &targetIndex{byID: map[int64]*app.User{}, byName: map[string]*app.User{}, byJoined: map[string]*app.User{}}
 }
 
 // foldASCII lowercases ASCII letters only, as the target's username and
@@ -49,25 +50,33 @@ func (ix *targetIndex) load(ctx context.Context, store app.Store) error {
 }
 
 func (ix *targetIndex) add(u *app.User) {
+	ix.byID[u.ID] = u
 	ix.byName[foldASCII(u.Username)] = u
 	ix.byJoined[joinedKey(u.Email, u.DateJoined)] = u
 }
 
 // match finds the target account that is this Django user, imported by an
-// earlier run: the same date_joined to the microsecond, and the same
-// username or (renamed since) the same email. Otherwise taken is the
-// account that holds the username, if any.
-func (ix *targetIndex) match(d *djUser) (same, taken *app.User) {
+// earlier run: the same date_joined to the microsecond, and the same id
+// (the import keeps ids), or the same username, or the same email. Failing
+// that, conflict says why the user cannot be imported (SkipIDTaken,
+// SkipUsernameTaken; "" when it can) and holder is the account in the way.
+func (ix *targetIndex) match(d *djUser) (same *app.User, conflict string, holder *app.User) {
+	if u := ix.byID[d.ID]; u != nil {
+		if u.DateJoined.Equal(d.DateJoined) {
+			return u, "", nil
+		}
+		return nil, SkipIDTaken, u
+	}
 	if u := ix.byName[foldASCII(d.Username)]; u != nil {
 		if u.DateJoined.Equal(d.DateJoined) {
-			return u, nil
+			return u, "", nil
 		}
-		taken = u
+		return nil, SkipUsernameTaken, u
 	}
 	if u := ix.byJoined[joinedKey(strings.ToLower(d.Email), d.DateJoined)]; u != nil {
-		return u, nil
+		return u, "", nil
 	}
-	return nil, taken
+	return nil, "", nil
 }
 
 // importUsers imports auth_user with each user's first Creator row.
@@ -126,49 +135,42 @@ func (d *djUser) onceActive() bool {
 	return d.hasSession || d.hasSocial || c != nil && (c.APIKeyHash != "" || c.AppSettingsUpdatedAt != nil)
 }
 
-// importUser imports one account; it returns the skip reason, "" when the
-// account was imported.
+// importUser imports one account with its Django id: the other
+// Notechondria services know users by these ids (the forward-auth
+// X-Auth-User-Id header carries them), so an account is never imported
+// under another id. It returns the skip reason, "" when the account was
+// imported.
 func (im *importer) importUser(ctx context.Context, d *djUser) (string, error) {
 	if strings.TrimSpace(d.Username) == "" {
 		return SkipEmptyUsername, nil
 	}
-	wantDisabled := !d.IsActive && d.onceActive()
-	same, taken := im.targets.match(d)
+	same, conflict, holder := im.targets.match(d)
 	switch {
 	case same != nil:
-		if wantDisabled && !same.IsActive && !same.Disabled {
-			// An earlier run stopped between creating and disabling it.
-			if err := im.disable(ctx, same.ID); err != nil {
-				return "", fmt.Errorf("import auth_user #%d: %w", d.ID, err)
-			}
-			same.Disabled = true
-		}
 		im.users[d.ID] = &mapped{id: same.ID, active: same.IsActive, hasKey: same.APIKeyPrefix != ""}
 		return SkipAlreadyImported, nil
-	case taken != nil:
-		im.takenUsername(d, taken)
-		return SkipUsernameTaken, nil
+	case conflict != "":
+		im.taken(d, conflict, holder)
+		return conflict, nil
 	}
 	u := im.newUser(d)
-	err := im.write(func() error { return im.dst.CreateUser(ctx, u) })
+	err := im.write(func() error { return im.dst.ImportUser(ctx, u) })
 	if app.ErrorCode(err) == app.ECONFLICT {
-		im.takenUsername(d, nil)
-		return SkipUsernameTaken, nil
+		// Taken since the index was read (an account registered on a
+		// serving target meanwhile).
+		conflict = SkipUsernameTaken
+		if _, err := im.dst.UserByID(ctx, d.ID); err == nil {
+			conflict = SkipIDTaken
+		}
+		im.taken(d, conflict, nil)
+		return conflict, nil
 	} else if err != nil {
 		return "", fmt.Errorf("import auth_user #%d: %w", d.ID, err)
 	}
-	if im.o.DryRun {
-		im.placeholder--
-		u.ID = im.placeholder
-	}
 	switch {
-	case wantDisabled:
-		if err := im.disable(ctx, u.ID); err != nil {
-			return "", fmt.Errorf("import auth_user #%d: %w", d.ID, err)
-		}
-		u.Disabled = true
+	case u.Disabled:
 		im.disabled++
-	case !d.IsActive:
+	case !u.IsActive:
 		im.pending++
 	}
 	im.targets.add(u)
@@ -177,19 +179,20 @@ func (im *importer) importUser(ctx context.Context, d *djUser) (string, error) {
 	return "", nil
 }
 
-func (im *importer) disable(ctx context.Context, id int64) error {
-	return im.write(func() error {
-		_, err := im.dst.SetActive(ctx, id, false, im.now)
-		return err
-	})
-}
-
-func (im *importer) takenUsername(d *djUser, holder *app.User) {
+// taken names, for the operator, a Django account that is not imported
+// because holder (nil: unknown) has its id or its username.
+func (im *importer) taken(d *djUser, conflict string, holder *app.User) {
 	who := "another account"
 	if holder != nil {
-		who = fmt.Sprintf("account #%d %q", holder.ID, holder.Username)
+		who = fmt.Sprintf("account #%d %q, which joined at another time", holder.ID, holder.Username)
 	}
-	im.rep.attention("auth_user #%d %q (%s): the username is taken on the target by %s, which joined at another time; "+
+	if conflict == SkipIDTaken {
+		im.rep.attention("auth_user #%d %q (%s): id %d is taken on the target by %s; accounts keep their "+
+			"Django ids (other services know users by them): import into a new, empty database", d.ID,
+			d.Username, d.Email, d.ID, who)
+		return
+	}
+	im.rep.attention("auth_user #%d %q (%s): the username is taken on the target by %s; "+
 		"rename one of them and run the import again", d.ID, d.Username, d.Email, who)
 }
 
@@ -199,8 +202,10 @@ func (im *importer) takenUsername(d *djUser, holder *app.User) {
 // which the settings endpoint would otherwise refuse on every save.
 func (im *importer) newUser(d *djUser) *app.User {
 	u := app.NewUser(d.Username, strings.ToLower(d.Email), d.DateJoined)
-	u.Password, u.FirstName, u.LastName = d.Password, d.FirstName, d.LastName
+	u.ID, u.Password, u.FirstName, u.LastName = d.ID, d.Password, d.FirstName, d.LastName
 	u.IsActive, u.IsStaff, u.IsSuperuser = d.IsActive, d.IsStaff, d.IsSuperuser
+	// Inactive in Django means pending or deactivated; see onceActive.
+	u.Disabled = !d.IsActive && d.onceActive()
 	c := d.creator
 	if c == nil {
 		return u // ensure_creator would have made one with the defaults
