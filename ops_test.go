@@ -103,10 +103,12 @@ func TestArm64UnderQemu(t *testing.T) {
 	}
 }
 
-// The stripped linux binary stays at most 15 MiB (README). Linking
+// The stripped linux binary stays at most 18 MiB (README). Linking
 // html/template or text/template (reflective method calls keep every
-// exported method alive) costs 2.5 MB: this catches its return.
-func TestBinaryAtMost15MiB(t *testing.T) {
+// exported method alive) costs 2.5 MB: this catches its return. The
+// budget was 15 MiB until the PostgreSQL driver (pgx, for import-django and
+// the PostgreSQL engine) added 3.6 MB.
+func TestBinaryAtMost18MiB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a second binary")
 	}
@@ -120,9 +122,9 @@ func TestBinaryAtMost15MiB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const limit = 15 << 20
+	const limit = 18 << 20
 	t.Logf("stripped linux/amd64 binary: %d bytes (limit %d)", st.Size(), limit)
 	if st.Size() > limit {
-		t.Fatalf("binary is %d bytes, over 15 MiB", st.Size())
+		t.Fatalf("binary is %d bytes, over 18 MiB", st.Size())
 	}
 }
