@@ -98,8 +98,8 @@ func (im *importer) notes() {
 	}
 	if im.pending > 0 {
 		r.note("%d inactive account(s) that never signed in were imported as pending registrations: "+
-			"resend-verification mails them a new code; like every pending account they are deleted "+
-			"a day after their last code expired", im.pending)
+			"resend-verification mails them a new code; the sweeper deletes a pending account that joined "+
+			"over a day ago and has had no live code for a day, so the older of these go at the first sweep", im.pending)
 	}
 	if im.disabled > 0 {
 		r.note("%d inactive account(s) that had been active (a session, API key, social link or saved settings) "+

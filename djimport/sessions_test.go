@@ -86,7 +86,7 @@ func TestImport_UsernameTakenOnTarget(t *testing.T) {
 		t.Fatalf("report: %+v %+v", users, sess)
 	}
 	if len(rep.Attention) != 2 || rep.Attention[0] != `auth_user #1 "alice" (Alice@Example.com): the username is taken on `+
-		`the target by account #100 "Alice", which joined at another time; rename one of them and run the import again` {
+		`the target by account #100 "Alice", which joined at another time; rename one of them (in Django or on the target) and run the import again` {
 		t.Fatalf("attention: %q", rep.Attention)
 	}
 	if _, _, err := store.SessionByKeyHash(ctx, app.HashHex(f.aliceKey)); app.ErrorCode(err) != app.ENOTFOUND {

@@ -193,7 +193,7 @@ func (im *importer) taken(d *djUser, conflict string, holder *app.User) {
 		return
 	}
 	im.rep.attention("auth_user #%d %q (%s): the username is taken on the target by %s; "+
-		"rename one of them and run the import again", d.ID, d.Username, d.Email, who)
+		"rename one of them (in Django or on the target) and run the import again", d.ID, d.Username, d.Email, who)
 }
 
 // newUser maps a Django user and its Creator to an account (CONTRACT 2).
