@@ -36,7 +36,7 @@ const (
 	SkipBadSessionKey   = "session key empty or over 40 characters"
 	SkipUnknownProvider = "provider is neither google nor github"
 	SkipEmptyUID        = "empty provider_uid"
-	SkipSecondLink      = "a second link of the user to the same provider (one per provider is kept: the oldest)"
+	SkipSecondLink      = "the user has another link to the same provider (one per provider is kept: the first)"
 	SkipIdentityTaken   = "the identity is linked to another account on the target"
 	SkipEmptyCodeHash   = "empty code_hash"
 	SkipLiveCode        = "live, not imported: users ask for a new code"
