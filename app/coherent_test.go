@@ -161,16 +161,16 @@ var invalidates = map[string]func(t *testing.T, f *fixture){
 }
 
 // readsOnly lists the Store methods that read, or write only what no cache
-// holds: codes, invitations, social links, new users (nothing of theirs is
-// cached yet), last-seen times (the caches overlay their own), the sweep of
+// holds: codes, invitations, social links, new users (created or imported:
+// nothing of theirs is cached yet), last-seen times (the caches overlay their own), the sweep of
 // rows no live session needs, and the change log itself.
 var readsOnly = map[string]bool{
-	"Ping": true, "ServerSecret": true, "CreateUser": true, "UserByID": true, "UserByEmail": true,
+	"Ping": true, "ServerSecret": true, "CreateUser": true, "ImportUser": true, "UserByID": true, "UserByEmail": true,
 	"UserByUsername": true, "UserByAPIKeyHash": true, "ListUsers": true, "EmailInUse": true,
 	"UsernameInUse": true, "SessionByKeyHash": true, "ListSessions": true, "CountSessions": true,
 	"SessionsByIDs": true, "CountActiveSessions": true, "TouchSessions": true, "SweepSessions": true,
 	"IssueCode": true, "ConsumeCode": true, "LatestCode": true, "SweepCodes": true,
-	"CreateInvitation": true, "InvitationGate": true, "InvitationValid": true,
+	"CreateInvitation": true, "InvitationGate": true, "InvitationValid": true, "InvitationByHash": true,
 	"SocialAccountsByUser": true, "SocialAccountByUID": true, "DeleteSocialAccounts": true,
 	"BindSocialAccount": true, "LastChange": true, "ChangesSince": true, "SweepChanges": true,
 }

@@ -28,6 +28,11 @@ type UserStore interface {
 	// CreateUser inserts u and sets u.ID. ECONFLICT when the username is
 	// taken (case-insensitively).
 	CreateUser(ctx context.Context, u *User) error
+	// ImportUser inserts an account moved from another system (the Django
+	// backend) keeping its id u.ID, disabled when u.Disabled; new accounts
+	// never get that id or one below it afterwards. ECONFLICT when the id
+	// or the username is taken, EINVALID for an id below 1.
+	ImportUser(ctx context.Context, u *User) error
 	// UserByID returns the user with the API-key prefix filled. ENOTFOUND.
 	UserByID(ctx context.Context, id int64) (*User, error)
 	// UserByEmail finds a user by email, case-insensitively; when several
@@ -124,6 +129,9 @@ type InvitationStore interface {
 	InvitationGate(ctx context.Context) (bool, error)
 	// InvitationValid reports whether codeHash names a usable invitation.
 	InvitationValid(ctx context.Context, codeHash string, now time.Time) (bool, error)
+	// InvitationByHash returns the invitation whose code hashes to
+	// codeHash, used up or expired as it may be. ENOTFOUND.
+	InvitationByHash(ctx context.Context, codeHash string) (*Invitation, error)
 }
 
 // SocialStore keeps links to OAuth identities.

@@ -50,6 +50,8 @@ func Run(ctx context.Context, env Env) error {
 		return sessionsCmd(ctx, env, args)
 	case "backup":
 		return backupCmd(ctx, env, args)
+	case "import-django":
+		return importDjangoCmd(ctx, env, args)
 	case "healthcheck":
 		return healthcheck(ctx, env, args)
 	case "config":

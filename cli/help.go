@@ -10,14 +10,15 @@ const topUsage = `notechondria-auth: the Notechondria auth and session server.
 Usage: notechondria-auth <command> [flags]
 
 Commands:
-  serve        run the HTTP server
-  user         create | list | set-password | deactivate | activate accounts
-  invite       create invitation codes
-  sessions     list | revoke sessions
-  backup       write a consistent copy of the live database
-  healthcheck  probe a running server's /healthz (for container HEALTHCHECKs)
-  config       print the effective serve configuration, secrets redacted
-  version      print the version (with --db, also the database's schema version)
+  serve          run the HTTP server
+  user           create | list | set-password | deactivate | activate accounts
+  invite         create invitation codes
+  sessions       list | revoke sessions
+  backup         write a consistent copy of the live database
+  import-django  import the accounts and sessions of the Django backend
+  healthcheck    probe a running server's /healthz (for container HEALTHCHECKs)
+  config         print the effective serve configuration, secrets redacted
+  version        print the version (with --db, also the database's schema version)
 
 Every command and subcommand answers --help; the ones that use a database
 take --db PATH (or NTC_DB).

@@ -27,14 +27,14 @@ func TestHelp_EveryCommand(t *testing.T) {
 		{"user deactivate", true}, {"user activate", true},
 		{"invite", false}, {"invite create", true},
 		{"sessions", false}, {"sessions list", true}, {"sessions revoke", true},
-		{"backup", true}, {"healthcheck", true}, {"version", true},
+		{"backup", true}, {"import-django", true}, {"healthcheck", true}, {"version", true},
 	}
 	// The table covers every command of the top-level usage.
 	listed := map[string]bool{}
 	for _, c := range commands {
 		listed[strings.Fields(c.name)[0]] = true
 	}
-	for _, m := range regexp.MustCompile(`(?m)^  ([a-z]+)  `).FindAllStringSubmatch(topUsage, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z-]+)  `).FindAllStringSubmatch(topUsage, -1) {
 		if !listed[m[1]] {
 			t.Errorf("command %q of the usage is not in this table", m[1])
 		}
