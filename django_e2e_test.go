@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,10 @@ import (
 // serve the imported database; the device signed in on Django is still
 // signed in, and the Django password signs in.
 func TestImportDjangoThenServe(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, e db.Engine) { importDjangoThenServe(t, e) })
+}
+
+func importDjangoThenServe(t *testing.T, target db.Engine) {
 	dj := djangotest.New(t, testdb.TargetOf(t, db.Postgres))
 	now := time.Now()
 	id := dj.AddUser(djangotest.User{Username: "alice", Email: "Alice@Example.com", IsActive: true,
@@ -22,7 +25,7 @@ func TestImportDjangoThenServe(t *testing.T) {
 	key := djangotest.RandomHex(t, 20)
 	dj.AddSession(djangotest.Session{UserID: id, Key: key, DeviceLabel: "Mac", CreatedAt: now.Add(-2 * time.Hour),
 		LastSeenAt: now.Add(-time.Minute)})
-	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	dbPath := testdb.TargetOf(t, target)
 
 	out, errOut, code := runCLI(t, "import-django", "--from", dj.URL, "--db", dbPath)
 	if code != 0 || !strings.Contains(out, "creators_session           1     1") {
