@@ -46,13 +46,17 @@ func userChanged(userID int64) app.Change { return app.Change{Kind: app.ChangeUs
 // change_head's committed value.
 func (db *DB) LastChange(ctx context.Context) (int64, error) {
 	var seq sql.NullInt64
-	q := `SELECT max(s) FROM (SELECT max(seq) AS s FROM cache_changes
-		UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'cache_changes') AS x`
-	if db.d.engine == Postgres {
-		q = `SELECT seq FROM change_head`
-	}
-	err := db.rd.QueryRowContext(ctx, q).Scan(&seq)
+	err := db.rd.QueryRowContext(ctx, lastChangeQuery(db.d.engine)).Scan(&seq)
 	return seq.Int64, translate(err)
+}
+
+// lastChangeQuery reads LastChange's value on engine e.
+func lastChangeQuery(e Engine) string {
+	if e == Postgres {
+		return `SELECT seq FROM change_head`
+	}
+	return `SELECT max(s) FROM (SELECT max(seq) AS s FROM cache_changes
+		UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'cache_changes') AS x`
 }
 
 // ChangesSince returns up to limit changes after seq after, oldest first.
