@@ -52,6 +52,8 @@ func Run(ctx context.Context, env Env) error {
 		return backupCmd(ctx, env, args)
 	case "import-django":
 		return importDjangoCmd(ctx, env, args)
+	case "migrate-store":
+		return migrateCmd(ctx, env, args)
 	case "healthcheck":
 		return healthcheck(ctx, env, args)
 	case "config":

@@ -14,14 +14,17 @@ Commands:
   user           create | list | set-password | deactivate | activate accounts
   invite         create invitation codes
   sessions       list | revoke sessions
-  backup         write a consistent copy of the live database
+  backup         write a consistent copy of the live SQLite database
+                 (on PostgreSQL use pg_dump)
   import-django  import the accounts and sessions of the Django backend
+  migrate-store  copy every table into an empty database, SQLite to
+                 PostgreSQL or back, verified table by table
   healthcheck    probe a running server's /healthz (for container HEALTHCHECKs)
   config         print the effective serve configuration, secrets redacted
   version        print the version (with --db, also the database's schema version)
 
 Every command and subcommand answers --help; the ones that use a database
-take --db PATH (or NTC_DB).
+take --db PATH (or NTC_DB), except migrate-store (--from and --to).
 
 Run "notechondria-auth <command> --help" for a command's flags.`
 

@@ -27,7 +27,7 @@ func TestHelp_EveryCommand(t *testing.T) {
 		{"user deactivate", true}, {"user activate", true},
 		{"invite", false}, {"invite create", true},
 		{"sessions", false}, {"sessions list", true}, {"sessions revoke", true},
-		{"backup", true}, {"import-django", true}, {"healthcheck", true}, {"version", true},
+		{"backup", true}, {"import-django", true}, {"migrate-store", false}, {"healthcheck", true}, {"version", true},
 	}
 	// The table covers every command of the top-level usage.
 	listed := map[string]bool{}
