@@ -91,7 +91,7 @@ func TestMigrateStore_RefusesATargetWithData(t *testing.T) {
 	seeded(t, src)
 	target := newDB(t) // alice
 	r := run(t, "migrate-store", "--from", src, "--to", target)
-	if r.code != 1 || !strings.Contains(r.msg(), "migrate-store: "+target+": the target database is not empty (users: 1 rows): nothing was written") ||
+	if r.code != 1 || !strings.Contains(r.msg(), "migrate-store: "+target+": the target database is not empty (users: 1 row): nothing was written") ||
 		!strings.Contains(r.msg(), "give --to a new file, or a new PostgreSQL database (createdb)") {
 		t.Fatalf("exit %d: %v", r.code, r.err)
 	}

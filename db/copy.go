@@ -198,7 +198,10 @@ func refuseData(ctx context.Context, tx *txn, plan []tablePlan) error {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+t.name).Scan(&n); err != nil {
 			return fmt.Errorf("db: count the target's %s: %w", t.name, err)
 		}
-		if n > 0 {
+		switch {
+		case n == 1:
+			full = append(full, t.name+": 1 row")
+		case n > 1:
 			full = append(full, fmt.Sprintf("%s: %d rows", t.name, n))
 		}
 	}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ func TestCopy_Core_RefusesATargetWithData(t *testing.T) {
 		dst := testdb.OpenAt(t, target, db.Options{})
 		user(t, dst, "zed")
 		_, err := db.Copy(context.Background(), src, dst, db.CopyOptions{})
-		if app.ErrorCode(err) != app.ECONFLICT || !strings.Contains(err.Error(), "not empty (users: 1 rows)") {
+		if app.ErrorCode(err) != app.ECONFLICT || !strings.Contains(err.Error(), "not empty (users: 1 row)") {
 			t.Fatalf("copy onto data: %v", err)
 		}
 		if got := rowCounts(t, target); got["users"] != 1 || got["sessions"] != 0 || got["server_secrets"] != 0 {
@@ -255,6 +256,35 @@ func TestCopy_Core_VerificationCatchesAChangedRow(t *testing.T) {
 		t.Fatalf("report: %+v", rep)
 	}
 	if got := rowCounts(t, target); got["users"] != 0 || got["sessions"] != 0 {
+		t.Fatalf("target written: %v", got)
+	}
+}
+
+// Usernames that differ only in the case of a non-ASCII letter are two
+// accounts to SQLite (NOCASE folds ASCII only) and one to PostgreSQL in a
+// database with a UTF-8 locale (citext folds by LC_CTYPE): the copy fails
+// on users and writes nothing.
+func TestCopy_Core_UnicodeCaseTwinsAreRefused(t *testing.T) {
+	src := openOn(t, db.SQLite)
+	user(t, src, "Émile")
+	user(t, src, "émile")
+	u, err := url.Parse(testdb.TargetOf(t, db.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/") + "_utf8"
+	if _, err := testdb.OpenRaw(t, u.String()).Exec(`CREATE DATABASE ` + name +
+		` TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE 'C.UTF-8' LC_COLLATE 'C.UTF-8'`); err != nil {
+		t.Skipf("no C.UTF-8 locale on this server: %v", err)
+	}
+	u.Path = "/" + name
+	target := u.String()
+	dst := testdb.OpenAt(t, target, db.Options{})
+	_, err = db.Copy(context.Background(), src, dst, db.CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "copy users: rows with id 1, 2: ") || !strings.Contains(err.Error(), "23505") {
+		t.Fatalf("copy of case twins: %v", err)
+	}
+	if got := rowCounts(t, target); got["users"] != 0 {
 		t.Fatalf("target written: %v", got)
 	}
 }
