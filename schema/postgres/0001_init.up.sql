@@ -5,7 +5,8 @@
 -- engines: timestamps are BIGINT microseconds since the epoch (UTC), flags
 -- are INTEGER 0/1, ids are BIGINT identities. Usernames and emails are
 -- citext (case-insensitive comparison and uniqueness, as SQLite's
--- COLLATE NOCASE; citext folds all of Unicode, NOCASE only ASCII).
+-- COLLATE NOCASE; citext folds case by the database's LC_CTYPE: all of
+-- Unicode on a UTF-8 locale such as en_US.UTF-8, ASCII only on C).
 
 CREATE EXTENSION IF NOT EXISTS citext;
 
