@@ -20,11 +20,16 @@
 #   e   POST /api/v1/auth/login/ flood (argon2id, default parameters)
 #   f1  (a) on a database with $LOAD_BIG_ROWS session rows
 #   f2  (a) on that database while the sweeper deletes the expired rows
+#   pa  (a) on PostgreSQL (one replica; the base data moved with migrate-store)
+#   pb  (b) on PostgreSQL (one SELECT per request)
+#   pe  (e) on PostgreSQL
 #
 # Environment (defaults in brackets):
 #   LOAD_DURATION [10]   seconds per wrk run
 #   LOAD_ROUNDS   [3]    rounds (medians are taken over them)
-#   LOAD_SCENARIOS ["a b c d g h e f1 f2"]
+#   LOAD_SCENARIOS ["a b c d g h e f1 f2 pa pb pe"]
+#   LOAD_PG_PORT  [18093]  the throwaway PostgreSQL cluster of the p scenarios
+#                          (initdb + pg_ctl, as the postgres user when root)
 #   LOAD_BIG_ROWS [1000000]  session rows for f (all but 10,000 expired)
 #   LOAD_REF_PORT [18090], LOAD_PROD_PORT [18091]
 #   LOAD_WORKDIR  [mktemp -d]  databases, logs, helper binaries
@@ -42,7 +47,10 @@ ROOT=$(pwd)
 
 D=${LOAD_DURATION:-10}
 ROUNDS=${LOAD_ROUNDS:-3}
-SCENARIOS=${LOAD_SCENARIOS:-"a b c d g h e f1 f2"}
+SCENARIOS=${LOAD_SCENARIOS:-"a b c d g h e f1 f2 pa pb pe"}
+PG_PORT=${LOAD_PG_PORT:-18093}
+PG_URL=postgres://postgres@127.0.0.1:$PG_PORT
+PG_DIR=""
 BIG_ROWS=${LOAD_BIG_ROWS:-1000000}
 REF_PORT=${LOAD_REF_PORT:-18090}
 PROD_PORT=${LOAD_PROD_PORT:-18091}
@@ -61,8 +69,32 @@ PROD_PID=""
 cleanup() {
 	if [ -n "$PROD_PID" ]; then kill "$PROD_PID" 2>/dev/null || true; wait "$PROD_PID" 2>/dev/null || true; fi
 	if [ -n "$REF_PID" ]; then kill "$REF_PID" 2>/dev/null || true; wait "$REF_PID" 2>/dev/null || true; fi
+	if [ -n "$PG_DIR" ]; then as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; fi
 	if [ "${LOAD_KEEP:-0}" != 1 ] && [ -z "${LOAD_WORKDIR:-}" ]; then rm -rf "$WORK"; fi
 }
+
+# as_pg runs a PostgreSQL server command as the postgres user when root
+# (the server refuses to run as root).
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_pg makes and starts a throwaway cluster for the p scenarios, with
+# the server's default durability (fsync, synchronous_commit on).
+start_pg() {
+	local initdb
+	initdb=$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -1)
+	[ -n "$initdb" ] || { echo "PostgreSQL server binaries not found: run scripts/prereqs.sh (as root) or apt-get install postgresql" >&2; exit 1; }
+	PG_BIN=$(dirname "$(readlink -f "$initdb")")
+	PG_DIR=$(mktemp -d /tmp/ntc-load-pg.XXXXXX)
+	if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR"; fi
+	as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 >/dev/null
+	as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+}
+
+# psql_admin runs one SQL statement on the cluster's postgres database.
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -q -X -v ON_ERROR_STOP=1 "$PG_URL/postgres" -c "$1" >/dev/null; }
 trap cleanup EXIT
 
 # --- tools -----------------------------------------------------------------
@@ -165,6 +197,12 @@ if [[ " $SCENARIOS " == *" f"* ]]; then
 	log "seeded in ${SEED_BIG_S}s ($(du -m "$WORK/big.db" | cut -f1) MB)"
 fi
 cat "$WORK/logs/seed.log" >&2
+if [[ " $SCENARIOS " == *" p"* ]]; then
+	log "starting a PostgreSQL cluster on port $PG_PORT; moving the base database into it (migrate-store)"
+	start_pg
+	psql_admin "CREATE DATABASE base"
+	"$BIN" migrate-store --from "$WORK/base.db" --to "$PG_URL/base" >>"$WORK/logs/seed.log" 2>&1
+fi
 TOKEN=$(head -1 "$WORK/base.tok")    # a session of bench1, who has 10 live sessions
 BIG_TOKEN=$(head -1 "$WORK/big.tok" 2>/dev/null || true) # live session in the big database
 
@@ -197,7 +235,7 @@ echo "round,scenario,target,order,rps,p50_us,p99_us,max_us,requests,non2xx,error
 
 # scenario_setup s: sets DBSRC PATHQ SCRIPT HDR FLAGS for scenario s
 scenario_setup() {
-	DBSRC=$WORK/base.db PATHQ=/api/v1/auth/verify/ SCRIPT=bench/stats.lua HDR="Authorization: Token $TOKEN" FLAGS=()
+	DBSRC=$WORK/base.db PATHQ=/api/v1/auth/verify/ SCRIPT=bench/stats.lua HDR="Authorization: Token $TOKEN" FLAGS=() PG=0
 	case $1 in
 	a) ;;
 	b) FLAGS=(--cache-size 0) ;;
@@ -214,6 +252,12 @@ scenario_setup() {
 		DBSRC=$WORK/big.db HDR="Authorization: Token $BIG_TOKEN"
 		FLAGS=(--sweep-interval 1s --sweep-batch 500)
 		;;
+	pa) PG=1 ;;
+	pb) PG=1 FLAGS=(--cache-size 0) ;;
+	pe)
+		PG=1 PATHQ=/api/v1/auth/login/ SCRIPT=bench/login.lua HDR=""
+		FLAGS=(--login-failures-per-account 0 --login-failures-per-ip 0)
+		;;
 	*) echo "unknown scenario $1" >&2; exit 1 ;;
 	esac
 }
@@ -228,11 +272,17 @@ run_ref() { # round scenario order
 
 run_prod() { # round scenario order
 	local c0 c1 res hwm rss before="" after=""
-	fresh_db "$DBSRC" "$WORK/run.db"
-	start_prod "$WORK/run.db" "${FLAGS[@]}"
+	if [ "$PG" = 1 ]; then
+		psql_admin "DROP DATABASE IF EXISTS run WITH (FORCE)"
+		psql_admin "CREATE DATABASE run TEMPLATE base"
+		start_prod "$PG_URL/run" "${FLAGS[@]}"
+	else
+		fresh_db "$DBSRC" "$WORK/run.db"
+		start_prod "$WORK/run.db" "${FLAGS[@]}"
+	fi
 	# Correctness first: the request under test must succeed, or wrk would
 	# measure fast 401s.
-	if [ "$2" = e ]; then
+	if [ "$2" = e ] || [ "$2" = pe ]; then
 		curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
 			-d '{"identifier":"bench2","password":"Bench-pass-1"}' "$PROD_URL$PATHQ" || { echo "login failed" >&2; exit 1; }
 	else

@@ -17,7 +17,7 @@ import (
 	"strconv"
 )
 
-var scenarioOrder = []string{"a", "b", "c", "d", "g", "h", "e", "f1", "f2"}
+var scenarioOrder = []string{"a", "b", "c", "d", "g", "h", "e", "f1", "f2", "pa", "pb", "pe"}
 
 // chartLabel is the two-line caption under each bar.
 var chartLabel = map[string][]string{
@@ -30,6 +30,9 @@ var chartLabel = map[string][]string{
 	"e":  {"login flood", "argon2id"},
 	"f1": {"verify", "1M rows"},
 	"f2": {"verify, 1M rows", "while sweeping"},
+	"pa": {"PostgreSQL verify", "warm cache"},
+	"pb": {"PostgreSQL verify", "cache off"},
+	"pe": {"PostgreSQL login", "argon2id"},
 }
 
 var scenarioTitle = map[string]string{
@@ -42,6 +45,9 @@ var scenarioTitle = map[string]string{
 	"e":  "login flood (argon2id)",
 	"f1": "verify, 1M session rows",
 	"f2": "verify, 1M rows, sweeping",
+	"pa": "PostgreSQL: verify, warm cache",
+	"pb": "PostgreSQL: verify, --cache-size 0",
+	"pe": "PostgreSQL: login flood (argon2id)",
 }
 
 type run struct {
@@ -308,6 +314,18 @@ func evaluate(sc map[string]*Scenario, meta map[string]any) []Target {
 	if f1, f2 := sc["f1"], sc["f2"]; f1 != nil && f2 != nil {
 		x := f2.Product.P99us / f1.Product.P99us
 		add("f: p99 while sweeping vs idle p99", "<= 3.0x", fmt.Sprintf("%.2fx (%s / %s)", x, us(f2.Product.P99us), us(f1.Product.P99us)), x, 3, false)
+	}
+	if pa := sc["pa"]; pa != nil {
+		add("pa: PostgreSQL req/s vs reference (warm cache, one replica)", ">= 0.80x", fmt.Sprintf("%.2fx (%.0f / %.0f)", pa.Ratio, pa.Product.RPS, pa.Ref.RPS), pa.Ratio, 0.8, true)
+	}
+	// Reported next to SQLite's, no target of their own.
+	if pb, b := sc["pb"], sc["b"]; pb != nil && b != nil {
+		x := pb.Product.RPS / b.Product.RPS
+		add("pb vs b: cache-miss verify, PostgreSQL vs SQLite", "reported", fmt.Sprintf("%.2fx (%.0f / %.0f req/s)", x, pb.Product.RPS, b.Product.RPS), x, 0, true)
+	}
+	if pe, e := sc["pe"], sc["e"]; pe != nil && e != nil {
+		x := pe.Product.RPS / e.Product.RPS
+		add("pe vs e: logins/s, PostgreSQL vs SQLite", "reported", fmt.Sprintf("%.2fx (%.1f / %.1f logins/s)", x, pe.Product.RPS, e.Product.RPS), x, 0, true)
 	}
 	if v := metaNum(meta, "coldstart", "idle_rss_kb"); v > 0 {
 		add("idle RSS", "<= 40 MiB", mib(v), v/1024, 40, false)
