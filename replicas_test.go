@@ -33,7 +33,13 @@ func replicas(t *testing.T, n int, user string, extra ...string) (string, []*ser
 // verify is GET auth/verify/ with a token: the forward-auth check, the
 // path every cached credential serves.
 func verify(c *http.Client, s *server, tok string) int {
-	req, _ := http.NewRequest("GET", s.url+"/api/v1/auth/verify/", nil)
+	return status(c, s, "GET", "/api/v1/auth/verify/", tok)
+}
+
+// status sends a bodiless request with a token and returns the status (0
+// when the server did not answer).
+func status(c *http.Client, s *server, method, path, tok string) int {
+	req, _ := http.NewRequest(method, s.url+path, nil)
 	req.Header.Set("Authorization", tok)
 	resp, err := c.Do(req)
 	if err != nil {
@@ -212,16 +218,7 @@ func tryLogin(c *http.Client, s *server) (string, bool) {
 	return "Token " + body.Token, true
 }
 
-func post(c *http.Client, s *server, path, tok string) int {
-	req, _ := http.NewRequest("POST", s.url+path, nil)
-	req.Header.Set("Authorization", tok)
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
+func post(c *http.Client, s *server, path, tok string) int { return status(c, s, "POST", path, tok) }
 
 // Restarting the database: the replicas notice, purge, serve from the
 // database while the listener reconnects, and then follow changes again;
