@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
-	"notechondria-auth/internal/testdb"
 	"sync"
 	"testing"
+
+	"notechondria-auth/db"
+	"notechondria-auth/internal/testdb"
 )
 
 // burst fires n requests at once over real sockets and returns the
@@ -82,4 +84,46 @@ func TestBudgetsHoldUnderBursts(t *testing.T) {
 		t.Fatalf("change-password burst: %v", changes)
 	}
 	s.stop()
+}
+
+// Issue 13, done when: a password-guessing burst spread over three replicas
+// is charged once. Three real servers on one PostgreSQL database share the
+// account's budget of 4 (the budgets table): of 30 wrong passwords sent at
+// once, round-robin, exactly 4 are verified, and the account is locked on
+// every replica. Three servers on one SQLite file keep their budgets in
+// memory, each its own: the same burst verifies 12, which is why SQLite
+// deployments run one server (docs/SECURITY.md).
+func TestBudgetsSharedAcrossReplicas(t *testing.T) {
+	for _, tc := range []struct {
+		engine   db.Engine
+		verified int
+	}{{db.Postgres, 4}, {db.SQLite, 12}} {
+		t.Run(string(tc.engine), func(t *testing.T) {
+			dbPath := testdb.TargetOf(t, tc.engine)
+			mustCreateUser(t, dbPath, "hugo")
+			var rs []*server
+			for i := 0; i < 3; i++ {
+				rs = append(rs, start(t, dbPath, "--login-failures-per-account", "4/15m", "--login-failures-per-ip", "1000/15m"))
+			}
+			logins := burst(30, func(i int) int {
+				st, _, _ := rs[i%3].call("POST", "/api/v1/auth/login/", "", map[string]string{"identifier": "hugo", "password": fmt.Sprint("wrong", i)})
+				return st
+			})
+			if count(logins, 400) != tc.verified || count(logins, 429) != 30-tc.verified {
+				t.Fatalf("burst of 30 over 3 replicas, account budget 4: %d verified (want %d), statuses %v", count(logins, 400), tc.verified, logins)
+			}
+			t.Logf("%s: burst of 30 wrong passwords over 3 replicas against a budget of 4: %d verified, %d throttled",
+				tc.engine, count(logins, 400), count(logins, 429))
+			if tc.engine == db.Postgres {
+				for i, s := range rs {
+					if st, _, _ := s.call("POST", "/api/v1/auth/login/", "", map[string]string{"identifier": "hugo", "password": "Strong1pw"}); st != 429 {
+						t.Fatalf("replica %d: the right password got %d on the locked account", i, st)
+					}
+				}
+			}
+			for _, s := range rs {
+				s.stop()
+			}
+		})
+	}
 }

@@ -28,7 +28,7 @@ func (s *Server) handleSendIdentityCode(w http.ResponseWriter, r *http.Request, 
 	if u.Email == "" {
 		return app.Detail(app.EINVALID, msgNoEmailOnFile)
 	}
-	budget, err := s.take(s.ownerMail(u.ID))
+	budget, err := s.take(r, s.ownerMail(u.ID))
 	if err != nil {
 		return err
 	}
@@ -60,21 +60,21 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 	}
 	// The account's sign-in budget, reserved before the hash; a correct
 	// current password gives it back.
-	pwBudget, err := s.take(charge{s.budgets.loginAccount, accountThrottleKey(a.User.ID)})
+	pwBudget, err := s.take(r, charge{s.budgets.loginAccount, accountThrottleKey(a.User.ID)})
 	if err != nil {
 		return err
 	}
 	u, err := s.store.UserByID(r.Context(), a.User.ID)
 	if err != nil {
-		pwBudget.refund()
+		pwBudget.refund(r)
 		return err
 	}
 	if ok, _, _ := s.hasher.Verify(r.Context(), current, u.Password); !ok {
 		return app.Detail(app.EINVALID, msgCurrentPasswordWrong)
 	}
-	pwBudget.refund()
+	pwBudget.refund(r)
 	function := app.FuncIdentity(u.ID)
-	guess, err := s.take(s.guesses(r, function))
+	guess, err := s.take(r, s.guesses(r, function))
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 	} else if err != nil {
 		return err
 	}
-	guess.refund()
+	guess.refund(r)
 	hash, err := s.hasher.Hash(r.Context(), next)
 	if err != nil {
 		return app.Internal(err)

@@ -27,14 +27,14 @@ func maskEmail(email string) string {
 func (s *Server) issueAndSend(r *http.Request, budget reservation, kind mail.Kind, to, function, usage string, userID int64, note string) (mail.Result, error) {
 	plain, err := app.RandomCode(s.rand)
 	if err != nil {
-		budget.refund()
+		budget.refund(r)
 		return mail.Result{}, app.Internal(err)
 	}
 	now := s.now()
 	c := &app.Code{CodeHash: app.CodeHash(plain), Usage: usage, Function: function, UserID: userID,
 		MaxUse: 1, CreatedAt: now, ExpireAt: now.Add(s.cfg.CodeTTL)}
 	if err := s.store.IssueCode(r.Context(), c); err != nil {
-		budget.refund()
+		budget.refund(r)
 		return mail.Result{}, err
 	}
 	return s.send(r, kind, to, plain, note), nil
@@ -63,7 +63,7 @@ func (s *Server) anonMail(email string) charge { return charge{s.budgets.mailAno
 // is charged to its client network's budget before any of that work.
 func (s *Server) anonymous(h apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
-		if _, err := s.take(charge{s.budgets.anonIP, "anon:" + clientNet(s.clientIP(r))}); err != nil {
+		if _, err := s.take(r, charge{s.budgets.anonIP, "anon:" + clientNet(s.clientIP(r))}); err != nil {
 			return err
 		}
 		return h(w, r, p)

@@ -50,19 +50,19 @@ func (s *Server) handleChangeEmail(w http.ResponseWriter, r *http.Request, _ htt
 	// Reserve the new address's mail budget and the guess budget before
 	// spending the identity code: a 429 must not burn it.
 	function := app.FuncIdentity(a.User.ID)
-	budget, err := s.take(charge{s.budgets.mailChange, emailKey(newEmail)}, s.guesses(r, function))
+	budget, err := s.take(r, charge{s.budgets.mailChange, emailKey(newEmail)}, s.guesses(r, function))
 	if err != nil {
 		return err
 	}
 	if _, err := s.store.ConsumeCode(r.Context(), function, app.CodeFunction, app.CodeHash(identity), a.User.ID,
 		s.codeAttemptsTotal(), s.now()); app.ErrorCode(err) == app.ENOTFOUND {
-		budget[:1].refund() // no mail went out; the wrong guess stays counted
+		budget[:1].refund(r) // no mail went out; the wrong guess stays counted
 		return app.Detail(app.EINVALID, msgEmailIdentity)
 	} else if err != nil {
-		budget.refund()
+		budget.refund(r)
 		return err
 	}
-	budget[1:].refund()
+	budget[1:].refund(r)
 	res, err := s.issueAndSend(r, budget[:1], mail.ChangeEmail, newEmail, app.FuncChangeEmail(newEmail), app.CodeFunction, a.User.ID, "")
 	if err != nil {
 		return err
@@ -76,13 +76,13 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request, a *a
 	if a.Session != nil {
 		keep = a.Session.ID
 	}
-	guess, err := s.take(s.guesses(r, app.FuncChangeEmail(newEmail)))
+	guess, err := s.take(r, s.guesses(r, app.FuncChangeEmail(newEmail)))
 	if err != nil {
 		return err
 	}
 	_, err = s.store.ChangeEmail(r.Context(), a.User.ID, keep, newEmail, app.CodeHash(code), s.codeAttemptsTotal(), s.now())
 	if app.ErrorCode(err) != app.ENOTFOUND {
-		guess.refund() // only a wrong code counts
+		guess.refund(r) // only a wrong code counts
 	}
 	switch app.ErrorCode(err) {
 	case "":

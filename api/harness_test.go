@@ -125,11 +125,21 @@ func buildServer(tb testing.TB, store app.Store, cfg api.Config, now func() time
 	return srv
 }
 
-// newEnv starts a server; mutate adjusts the configuration.
+// newEnv starts a server on a fresh database of the selected engine;
+// mutate adjusts the configuration.
 func newEnv(t *testing.T, mutate ...func(*api.Config)) *env {
 	t.Helper()
+	return newEnvAt(t, testdb.Target(t), nil, nil, mutate...)
+}
+
+// newEnvAt starts a server on the database at target (several servers on
+// one database are replicas), on clock c (nil: a fresh test clock), with
+// budgets (nil: serve's choice, the database's shared budgets on
+// PostgreSQL and in-memory ones on SQLite).
+func newEnvAt(t *testing.T, target string, c *clock, budgets api.SharedBudgets, mutate ...func(*api.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, testdb.Target(t), db.Options{})
+	store, err := db.Open(ctx, target, db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +148,30 @@ func newEnv(t *testing.T, mutate ...func(*api.Config)) *env {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	c := &clock{t: time.Date(2026, 4, 23, 3, 32, 23, 123456000, time.UTC)}
+	if c == nil {
+		c = &clock{t: time.Date(2026, 4, 23, 3, 32, 23, 123456000, time.UTC)}
+	}
+	if budgets == nil {
+		budgets = sharedBudgets(store)
+	}
 	logs := &syncBuffer{}
 	hasher := fastHasher()
-	srv := buildServer(t, store, cfg, c.Now, api.Options{Logger: zerolog.New(logs), Rand: rand.Reader, Hasher: hasher})
+	srv := buildServer(t, store, cfg, c.Now, api.Options{Logger: zerolog.New(logs), Rand: rand.Reader, Hasher: hasher, Budgets: budgets})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &env{t: t, srv: srv, http: hs, store: store, clock: c, logs: logs, hasher: hasher}
+}
+
+// sharedBudgets is serve's (cli/serve.go): the store's budgets table on
+// PostgreSQL, nil (in memory) on SQLite.
+func sharedBudgets(store *db.DB) api.SharedBudgets {
+	if store.Engine() != db.Postgres {
+		return nil
+	}
+	return func(name string, limit int, window time.Duration, now func() time.Time) api.Limiter {
+		b, _ := store.Budget(name, limit, window, now)
+		return b
+	}
 }
 
 // response is a decoded HTTP answer.

@@ -45,14 +45,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	}
 	// Reserve before the ~25 ms hash: the client network's failure budget,
 	// then the account's. A correct password gives both back.
-	_, unlocked := s.budgets.loginAccount.Check(accountKey)
+	_, unlocked, err := s.budgets.loginAccount.check(r, accountKey)
+	if err != nil {
+		return err
+	}
 	netKey := "ip:" + clientNet(s.clientIP(r))
-	retry, ok, netClean := s.budgets.loginIP.TakeClean(netKey)
-	if !ok {
+	retry, ok, netClean, err := s.budgets.loginIP.takeClean(r, netKey)
+	if err != nil {
+		return err
+	} else if !ok {
 		return s.throttled(retry)
 	}
 	ipRes := reservation{{s.budgets.loginIP, netKey}}
-	acctRes, err := s.take(charge{s.budgets.loginAccount, accountKey})
+	acctRes, err := s.take(r, charge{s.budgets.loginAccount, accountKey})
 	if err != nil {
 		// The account is locked by failures. A client whose network had
 		// no failure when the account was already locked may still try,
@@ -62,13 +67,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 		// throttled. (A network's own burst cannot reach the second
 		// budget: each request takes the network's budget before the
 		// account's, so once the account is locked that network is not
-		// clean any more.)
+		// clean any more.) A budget that could not be checked (503) is no
+		// lock: no second try.
 		cleanErr := err
-		if netClean && !unlocked && s.budgets.loginIP.Enabled() {
-			acctRes, cleanErr = s.take(charge{s.budgets.loginClean, accountKey})
+		if app.ErrorCode(err) == app.ERATELIMIT && netClean && !unlocked && s.budgets.loginIP.l.Enabled() {
+			acctRes, cleanErr = s.take(r, charge{s.budgets.loginClean, accountKey})
 		}
 		if cleanErr != nil {
-			ipRes.refund()
+			ipRes.refund(r)
+			if app.ErrorCode(cleanErr) != app.ERATELIMIT {
+				return cleanErr
+			}
 			return err
 		}
 	}
@@ -96,8 +105,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 		s.metrics.loginFailures.Add(1)
 		return app.NonFieldError(msgLoginMismatch) // the reservations stay spent
 	}
-	ipRes.refund()
-	acctRes.refund()
+	ipRes.refund(r)
+	acctRes.refund(r)
 	p, err := s.mintSessionFor(r, u, u.Password)
 	if app.ErrorCode(err) == app.ECONFLICT {
 		// The password changed while it was being checked.

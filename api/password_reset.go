@@ -32,7 +32,7 @@ func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request, _ h
 	email = strings.ToLower(email)
 	// The address's budget first: while it is spent, a flood of resets
 	// costs no lookup (an unknown address gives its unit back).
-	budget, err := s.take(s.anonMail(email))
+	budget, err := s.take(r, s.anonMail(email))
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request, _ h
 		note, err = s.resetNote(r, u)
 	}
 	if err != nil {
-		budget.refund() // no mail went out
+		budget.refund(r) // no mail went out
 		if app.ErrorCode(err) == app.ENOTFOUND {
 			return app.FieldError("email", msgResetNoAccount)
 		}
@@ -74,7 +74,7 @@ func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Reque
 	}
 	email = strings.ToLower(email)
 	function := app.FuncPasswordReset(email)
-	guess, err := s.take(s.guesses(r, function))
+	guess, err := s.take(r, s.guesses(r, function))
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Reque
 	} else if err != nil {
 		return err
 	}
-	guess.refund()
+	guess.refund(r)
 	writeJSON(w, http.StatusOK, map[string]string{"message": msgResetDone})
 	return nil
 }

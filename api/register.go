@@ -85,13 +85,13 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 			return app.FieldError("invitation_code", msgRegGate)
 		}
 	}
-	budget, err := s.take(s.anonMail(email))
+	budget, err := s.take(r, s.anonMail(email))
 	if err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
-		budget.refund()
+		budget.refund(r)
 		return app.Internal(err)
 	}
 	plain, err := app.RandomCode(s.rand)
@@ -112,7 +112,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ httpro
 		_, err := s.store.Register(ctx, reg)
 		if app.ErrorCode(err) != app.ECONFLICT || attempt > 0 {
 			if err != nil {
-				budget.refund()
+				budget.refund(r)
 				return err
 			}
 			break
@@ -173,7 +173,7 @@ func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request, _ htt
 		return err
 	}
 	email = strings.ToLower(email)
-	guess, err := s.take(s.guesses(r, email))
+	guess, err := s.take(r, s.guesses(r, email))
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request, _ htt
 	} else if err != nil {
 		return err
 	}
-	guess.refund()
+	guess.refund(r)
 	p, err := s.mintSession(r, u)
 	if err != nil {
 		return err
@@ -224,7 +224,7 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 	} else if app.ErrorCode(err) != app.ENOTFOUND {
 		return err
 	}
-	budget, err := s.take(s.anonMail(email))
+	budget, err := s.take(r, s.anonMail(email))
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,10 @@ type Options struct {
 	Hasher *password.Hasher
 	// Transport carries OAuth provider calls (default http.DefaultTransport).
 	Transport http.RoundTripper
+	// Budgets makes the rate limits every replica shares (PostgreSQL);
+	// nil, or a nil Limiter for a budget: that budget is kept in memory by
+	// this process (SQLite, one process per deployment).
+	Budgets SharedBudgets
 }
 
 // Server is the HTTP application on top of a session core.
@@ -136,7 +140,7 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		mailer:  o.Mailer,
 		mailLog: mail.NewLog(o.Logger),
 		metrics: newMetrics(),
-		budgets: newBudgets(cfg, now),
+		budgets: newBudgets(cfg, now, o.Budgets, o.Logger),
 		rows:    newRowMemo(cfg.CacheSize),
 	}
 	s.google = oauth.NewGoogle(cfg.Google, oauth.Options{Transport: o.Transport, Now: now})
@@ -171,7 +175,7 @@ func (s *Server) WipeSessions(ctx context.Context) (int, error) { return s.core.
 // Run runs the core's background work and cleans the throttles after every
 // sweep, until ctx ends; then pending touches are flushed.
 func (s *Server) Run(ctx context.Context) {
-	s.core.Run(ctx, s.budgets.sweep)
+	s.core.Run(ctx, func() { s.budgets.sweep(ctx) })
 }
 
 // Flush persists pending last-seen times.

@@ -64,7 +64,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(ctx, core, cfg, api.Options{Logger: log, Mailer: mail.FromConfig(mc)})
+	srv, err := api.New(ctx, core, cfg, api.Options{Logger: log, Mailer: mail.FromConfig(mc), Budgets: sharedBudgets(store)})
 	if err != nil {
 		return err
 	}
@@ -142,4 +142,19 @@ func serve(ctx context.Context, env Env, args []string) error {
 func newHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 15 * time.Second, ReadTimeout: 15 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+}
+
+// sharedBudgets is the api.SharedBudgets of store: the budgets table on
+// PostgreSQL, so every replica spends from one budget; nil on SQLite, where
+// each process keeps its budgets in memory.
+func sharedBudgets(store *db.DB) api.SharedBudgets {
+	if store.Engine() != db.Postgres {
+		return nil
+	}
+	return func(name string, limit int, window time.Duration, now func() time.Time) api.Limiter {
+		if b, ok := store.Budget(name, limit, window, now); ok {
+			return b
+		}
+		return nil
+	}
 }

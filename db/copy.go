@@ -44,6 +44,7 @@ func notCopied(table string) bool {
 	case "schema_migrations": // golang-migrate's own; Open wrote the target's
 	case "cache_changes", "change_head": // the change log: see Copy
 	case "meta": // SQLite only, empty since migration 2
+	case "budgets": // PostgreSQL only: rate-limit state, minutes long; SQLite keeps it in memory
 	default:
 		return strings.HasPrefix(table, "sqlite_") // SQLite's own (sqlite_sequence)
 	}

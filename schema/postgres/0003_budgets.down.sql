@@ -1,0 +1,2 @@
+DROP INDEX budgets_expiry;
+DROP TABLE budgets;
