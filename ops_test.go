@@ -103,12 +103,12 @@ func TestArm64UnderQemu(t *testing.T) {
 	}
 }
 
-// The stripped linux binary stays at most 17 MiB (README): 13.8 MB for
+// The stripped linux binary stays at most 18 MiB (README): 13.8 MB for
 // everything on SQLite, 3.7 MB more for the PostgreSQL client (pgx and its
 // type codecs, which it registers at init, so the linker keeps them all).
 // Linking html/template or text/template (reflective method calls keep
 // every exported method alive) costs 2.5 MB: this catches its return.
-func TestBinaryAtMost17MiB(t *testing.T) {
+func TestBinaryAtMost18MiB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a second binary")
 	}
@@ -122,9 +122,9 @@ func TestBinaryAtMost17MiB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const limit = 17 << 20
+	const limit = 18 << 20
 	t.Logf("stripped linux/amd64 binary: %d bytes (limit %d)", st.Size(), limit)
 	if st.Size() > limit {
-		t.Fatalf("binary is %d bytes, over 17 MiB", st.Size())
+		t.Fatalf("binary is %d bytes, over 18 MiB", st.Size())
 	}
 }
