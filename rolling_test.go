@@ -176,6 +176,22 @@ func TestRolling_RestartBehindNginxFailsNoRequest(t *testing.T) {
 	}
 }
 
+// docs/OPERATIONS.md shows the nginx configuration the rolling test runs,
+// character for character.
+func TestRolling_DocsShowTheTestedNginxConfig(t *testing.T) {
+	example, err := os.ReadFile(nginxExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("docs/OPERATIONS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```nginx\n"+string(example)+"```\n") {
+		t.Fatalf("docs/OPERATIONS.md does not show %s verbatim in an nginx block: copy the file into the \"nginx (tested)\" section", nginxExample)
+	}
+}
+
 // --drain-timeout on its own, without a proxy: after SIGTERM a new
 // connection is refused, a request on a connection opened before is served
 // with "Connection: close" (/readyz says "draining"), and the process exits
