@@ -71,7 +71,15 @@ func (l *lockedBuffer) String() string {
 // start runs `serve` on a free port and waits for its "listening" line.
 func start(t *testing.T, dbPath string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath, "--log-level", "info"}, extra...)
+	return startAt(t, "127.0.0.1:0", dbPath, extra...)
+}
+
+// startAt runs `serve` on addr (HOST:PORT; a fixed port lets a restarted
+// process take its predecessor's place behind a proxy) and waits for its
+// "listening" line.
+func startAt(t *testing.T, addr, dbPath string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"serve", "--addr", addr, "--db", dbPath, "--log-level", "info"}, extra...)
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	logs := &lockedBuffer{}
@@ -82,20 +90,22 @@ func start(t *testing.T, dbPath string, extra ...string) *server {
 	}
 	s := &server{t: t, cmd: cmd, logs: logs, done: make(chan struct{})}
 	t.Cleanup(func() { s.kill() })
-	addr := make(chan string, 1)
+	listening := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			var l struct{ Message, Addr string }
 			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Message == "listening" {
-				addr <- l.Addr
+				listening <- l.Addr
 			}
 		}
 	}()
 	go func() { cmd.Wait(); pw.Close(); close(s.done) }()
 	select {
-	case a := <-addr:
+	case a := <-listening:
 		s.url = "http://" + a
+	case <-s.done:
+		t.Fatalf("server exited before listening (%v); log:\n%s", cmd.ProcessState, logs.String())
 	case <-time.After(20 * time.Second):
 		t.Fatalf("server did not start; log:\n%s", logs.String())
 	}

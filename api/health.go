@@ -11,7 +11,8 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReadyz is GET /readyz: the database answers and its schema is the
-// one this binary expects.
+// one this binary expects. Once Drain was called it answers 503
+// {"status":"draining"}: the process is about to stop.
 //
 // On PostgreSQL it also reports the change listener ("listener":
 // "listening" or "reconnecting"). A replica whose listener is down still
@@ -25,6 +26,11 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		if !up {
 			body["listener"] = "reconnecting"
 		}
+	}
+	if s.draining.Load() {
+		body["status"] = "draining"
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
 	}
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.log.Warn().Err(err).Msg("readiness check failed")

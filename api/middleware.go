@@ -15,13 +15,15 @@ import (
 // and metrics. Pooled: the hot path allocates as little as possible.
 type respWriter struct {
 	http.ResponseWriter
-	status int
-	route  string
+	status   int
+	route    string
+	draining *atomic.Bool // the server's: see Server.Drain
 }
 
 func (w *respWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.closeIfDraining()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -29,8 +31,19 @@ func (w *respWriter) WriteHeader(code int) {
 func (w *respWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.closeIfDraining()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// closeIfDraining asks net/http to close the connection after this answer
+// once the server drains (checked as the header goes out, so a request
+// that began before Drain, a slow sign-in say, is covered too). The client
+// sees "Connection: close" and sends nothing more on the connection.
+func (w *respWriter) closeIfDraining() {
+	if w.draining.Load() {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 // Unwrap lets http.ResponseController reach the real writer.
@@ -102,7 +115,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := m.s
 	start := time.Now()
 	rw := m.pool.Get().(*respWriter)
-	*rw = respWriter{ResponseWriter: w}
+	*rw = respWriter{ResponseWriter: w, draining: &s.draining}
 	defer m.pool.Put(rw)
 
 	id := r.Header.Get("X-Request-Id")
@@ -123,8 +136,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.writeError(rw, r, app.Internal(nil))
 			}
 		}
-		if rw.status == 0 {
+		if rw.status == 0 { // nothing written: net/http sends an empty 200
 			rw.status = http.StatusOK
+			rw.closeIfDraining()
 		}
 		d := time.Since(start)
 		route := rw.route

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -95,6 +96,8 @@ type Server struct {
 	routeList []Route // filled by routes()
 
 	hdrNoStore []string // shared, never mutated: "Cache-Control: no-store"
+
+	draining atomic.Bool // set by Drain: the process is about to stop
 }
 
 // DefaultConfig returns the compiled-in defaults.
@@ -177,6 +180,12 @@ func (s *Server) WipeSessions(ctx context.Context) (int, error) { return s.core.
 func (s *Server) Run(ctx context.Context) {
 	s.core.Run(ctx, func() { s.budgets.sweep(ctx) })
 }
+
+// Drain marks the server as stopping (serve's --drain-timeout): from now on
+// every answer carries "Connection: close", so a client or proxy sends no
+// further request on that connection, and /readyz answers 503
+// {"status":"draining"}. Requests are still served normally.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Flush persists pending last-seen times.
 func (s *Server) Flush(ctx context.Context) { s.core.Flush(ctx) }

@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"notechondria-auth/api"
 	"notechondria-auth/app"
@@ -83,6 +86,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	hs := newHTTPServer(srv)
+	var open openConns
+	hs.ConnState = open.track
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	var ms *http.Server
@@ -117,9 +122,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	select {
 	case <-ctx.Done():
 		log.Info().Msg("shutting down")
+		notify.Stopping()
+		serveErr = drain(srv, ln, &open, s.drainTimeout, errc, log)
 	case serveErr = <-errc:
+		notify.Stopping()
 	}
-	notify.Stopping()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	shutdownErr := hs.Shutdown(sctx)
@@ -133,6 +140,56 @@ func serve(ctx context.Context, env Env, args []string) error {
 		serveErr = nil
 	}
 	return errors.Join(serveErr, shutdownErr)
+}
+
+// drain is the first step of a graceful stop behind a load balancer
+// (--drain-timeout). Shutdown alone closes the listener and the idle
+// keep-alive connections together, and drops a request it reads after it
+// began; a proxy that sent one on such a connection just then gets a reset
+// or an early EOF. It retries a GET on another replica, but not a POST that
+// may have reached us (nginx, Caddy), so a sign-in fails with 502.
+//
+// So drain closes the listener first: a new connection is refused, and a
+// refused connection is one nginx and Caddy retry elsewhere, POST
+// included (nothing was sent). It
+// keeps serving the connections already open, each answer saying
+// "Connection: close", until none is left (each carried one more request,
+// or sat idle until the proxy closed it after its keepalive timeout) or
+// timeout passes. Then Shutdown finds nothing to race with.
+//
+// It returns a failure of the listener other than its closing.
+func drain(srv *api.Server, ln net.Listener, open *openConns, timeout time.Duration, errc <-chan error, log zerolog.Logger) error {
+	if timeout <= 0 {
+		return nil
+	}
+	srv.Drain()
+	ln.Close()
+	// Serve returns at once when its listener closes; the metrics
+	// listener, if any, keeps serving until Shutdown.
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	start := time.Now()
+	log.Info().Int64("connections", open.n.Load()).Str("timeout", timeout.String()).Msg("draining")
+	// A poll, not a signal: it runs once per process lifetime, for seconds.
+	for open.n.Load() > 0 && time.Since(start) < timeout {
+		time.Sleep(20 * time.Millisecond)
+	}
+	log.Info().Int64("connections", open.n.Load()).Dur("drain_ms", time.Since(start)).Msg("drained")
+	return nil
+}
+
+// openConns counts the main listener's open connections (its
+// http.Server.ConnState hook).
+type openConns struct{ n atomic.Int64 }
+
+func (o *openConns) track(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		o.n.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		o.n.Add(-1)
+	}
 }
 
 // newHTTPServer gives every listener (the main one and --metrics-addr) the

@@ -37,6 +37,7 @@ type settings struct {
 	memoryLimit                   string
 	cacheTTL                      string
 	dbConns                       int
+	drainTimeout                  time.Duration
 
 	smtpHost, smtpUser, smtpPassword, smtpFrom, verifyURL string
 	smtpPort, codeTTLHours                                int
@@ -61,6 +62,7 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.corsOrigins, "cors-origins", "NTC_CORS_ORIGINS", "", "comma-separated origins or hosts allowed by CORS besides localhost and 127.0.0.1")
 	fs.str(&s.trustedProxies, "trusted-proxies", "NTC_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "comma-separated CIDRs whose X-Forwarded-For is believed (\"none\": never)")
 	fs.str(&s.publicURL, "public-url", "NTC_PUBLIC_URL", "", "this server's address as clients reach it, e.g. `https://auth.example.com`; new accounts get it + /api/v1 as api_base_url (empty: the address each registering request reached)")
+	fs.duration(&s.drainTimeout, "drain-timeout", "NTC_DRAIN_TIMEOUT", 0, "on SIGTERM, close the listener at once but keep serving the connections already open (each answer with \"Connection: close\", /readyz 503 \"draining\") until they are closed or this long has passed; 0: stop at once. Behind a load balancer with keep-alive: longer than its upstream keepalive timeout (docs/OPERATIONS.md)")
 
 	fs.heading("Sessions")
 	fs.duration(&s.idle, "session-idle-timeout", "NTC_SESSION_IDLE_TIMEOUT", d.Timeouts.Idle, "a session unused for longer than this expires")
@@ -143,6 +145,9 @@ func (s *settings) appConfig() (api.Config, error) {
 	}
 	if s.dbConns < 0 {
 		return c, fmt.Errorf("--db-max-conns must not be negative")
+	}
+	if s.drainTimeout < 0 {
+		return c, fmt.Errorf("--drain-timeout must not be negative")
 	}
 	c.MaxBodyBytes = int64(s.maxBody)
 	c.CORSOrigins = splitList(s.corsOrigins)

@@ -17,6 +17,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # PostgreSQL server binaries: the store and end-to-end tests start a
 # throwaway cluster of their own (internal/pgtest); nothing is configured.
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# nginx: the replica recipe's test (rolling_test.go) runs its own nginx as a
+# child process, with its own configuration and ports; it never uses the
+# packaged service (which apt may start on port 80).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 
 for tool in go node npm; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -43,4 +47,4 @@ if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; 
 	echo "prereqs: npm ci in e2e/"
 	(cd e2e && npm ci --no-audit --no-fund)
 fi
-echo "prereqs: ok (chromium, qemu-user-static, systemd-analyze, sqlite3, postgresql, e2e/node_modules)"
+echo "prereqs: ok (chromium, qemu-user-static, systemd-analyze, sqlite3, postgresql, nginx, e2e/node_modules)"
