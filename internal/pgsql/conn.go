@@ -20,6 +20,7 @@ type conn struct {
 	txCtx context.Context // the open transaction's, for its commit
 	stmts uint64          // statements prepared so far (their names)
 	used  time.Time       // last ResetSession
+	live  liveness
 }
 
 var (
@@ -209,10 +210,11 @@ func (c *conn) Ping(ctx context.Context) error {
 }
 
 // ResetSession runs before the pool hands the connection out again: a
-// closed or busy connection, or one left in a transaction, is bad; one
-// idle for more than pingAfter is pinged first.
+// closed or busy connection, one left in a transaction and one the server
+// has hung up on are bad (database/sql then takes another, or a new one);
+// one idle for more than pingAfter is pinged first.
 func (c *conn) ResetSession(ctx context.Context) error {
-	if !c.IsValid() || c.pc.TxStatus() != 'I' {
+	if !c.IsValid() || c.pc.TxStatus() != 'I' || c.live.dead(c.pc.Conn()) {
 		return driver.ErrBadConn
 	}
 	now := time.Now()
