@@ -2,8 +2,8 @@
 // jackc/pgx's wire-protocol layer (pgconn: connect, TLS, SCRAM and the
 // other authentication methods, the extended and simple query protocols,
 // cancellation by context). It replaces pgx's own database/sql driver,
-// whose root package links pgx's whole type system (pgtype) into the
-// binary; this one speaks text format only and knows the few types the
+// whose root package links pgx's whole type system (pgtype's codecs) into
+// the binary; this one reads and writes text and knows the few types the
 // store uses.
 //
 // Arguments (after database/sql's default conversion) are sent as text
@@ -16,13 +16,19 @@
 // There is no sql.Register: open a pool with Open, or with
 // sql.OpenDB(connector) from NewConnector.
 //
-// A statement run with arguments is one round trip (Parse, Bind, Execute,
-// Sync in one message); one without arguments goes through the simple
-// protocol and may hold several statements (migrations). Prepared
-// statements (sql.Stmt) skip the parse: Bind, Execute, Sync. Errors from
-// the server are *pgconn.PgError as they come; an error that happened
-// before anything reached the server is also driver.ErrBadConn, so
-// database/sql retries it on another connection.
+// A query, or an Exec with arguments, is one round trip of the extended
+// protocol (Parse, Bind, Describe, Execute, Sync); an Exec without
+// arguments goes through the simple protocol and may hold several
+// statements (migrations). Prepared statements (sql.Stmt) skip the parse
+// and the describe: Bind, Execute, Sync. A context that ends interrupts
+// the statement as pgconn does by default (the connection is closed, and
+// the pool replaces it).
+//
+// Errors from the server are *pgconn.PgError as they come. An error that
+// happened before anything reached the server is also driver.ErrBadConn,
+// so database/sql retries it on another connection; a connection the
+// server hung up on while it sat in the pool (a restart,
+// pg_terminate_backend) is replaced before a statement is sent on it.
 package pgsql
 
 import (
@@ -31,6 +37,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -84,7 +91,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{pc: pc}, nil
+	return &conn{pc: pc, used: time.Now()}, nil
 }
 
 // Driver returns a driver.Driver whose Open takes a URL (for code that

@@ -3,6 +3,7 @@ package pgsql
 import (
 	"context"
 	"database/sql/driver"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -53,7 +54,9 @@ func (s *stmt) Close() error {
 	if s.c.pc.IsBusy() {
 		return ErrBusy
 	}
-	return fail(s.c.pc.Deallocate(context.Background(), s.sd.Name))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return fail(s.c.pc.Deallocate(ctx, s.sd.Name))
 }
 
 // NumInput is the number of parameters, which database/sql checks.
