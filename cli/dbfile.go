@@ -17,6 +17,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"notechondria-auth/db"
+	"notechondria-auth/internal/pgsql"
 )
 
 // adminFlags are shared by the commands that open the database.
@@ -198,7 +199,7 @@ func readOnly(path string) (*sql.DB, error) {
 		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		return sql.Open("pgx", path+sep+"default_transaction_read_only=on")
+		return pgsql.Open(path + sep + "default_transaction_read_only=on")
 	}
 	return sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(5000)")
 }

@@ -1,5 +1,5 @@
 // Package db implements app.Store on SQLite (pure Go, modernc.org/sqlite)
-// and on PostgreSQL (jackc/pgx), with one set of statements for both (see
+// and on PostgreSQL (pgx's wire protocol pgconn, through internal/pgsql), with one set of statements for both (see
 // dialect.go for what is rewritten, sqlite.go and postgres.go for what
 // differs by more than spelling).
 //

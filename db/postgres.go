@@ -9,10 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	mpgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
+	"notechondria-auth/internal/pgsql"
 )
 
 // writeLockKey is the transaction-level advisory lock every PostgreSQL
@@ -29,16 +28,14 @@ const defaultPGConns = 10
 // openPostgres connects to the database at rawURL and migrates it.
 func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	safe := redactURL(rawURL)
-	if _, err := pgx.ParseConfig(rawURL); err != nil {
+	connector, err := pgsql.NewConnector(rawURL)
+	if err != nil {
 		return nil, fmt.Errorf("db: %s is not a usable PostgreSQL URL: %v", safe, pgErrText(err))
 	}
-	if err := migratePostgres(ctx, rawURL); err != nil {
+	if err := migratePostgres(ctx, connector, safe); err != nil {
 		return nil, err
 	}
-	p, err := sql.Open("pgx", rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("db: %s: %v", safe, pgErrText(err))
-	}
+	p := sql.OpenDB(connector)
 	n := opts.ReadConns
 	if n <= 0 {
 		n = defaultPGConns
@@ -57,20 +54,20 @@ func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error)
 	return db, nil
 }
 
-func migratePostgres(ctx context.Context, rawURL string) error {
-	conn, err := sql.Open("pgx", rawURL)
-	if err != nil {
-		return err
+// migratePostgres applies the pending migrations on a pool of its own
+// (safe is the URL for errors).
+func migratePostgres(ctx context.Context, connector *pgsql.Connector, safe string) error {
+	p := sql.OpenDB(connector)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return fmt.Errorf("db: connect to %s: %v", safe, pgErrText(err))
 	}
-	defer conn.Close()
-	if err := conn.PingContext(ctx); err != nil {
-		return fmt.Errorf("db: connect to %s: %v", redactURL(rawURL), pgErrText(err))
-	}
-	drv, err := mpgx.WithInstance(conn, &mpgx.Config{})
+	drv, err := newPGMigrations(ctx, p)
 	if err != nil {
+		p.Close()
 		return fmt.Errorf("db: migrate driver: %w", err)
 	}
-	return migrateUp(Postgres, drv, func() {})
+	return migrateUp(Postgres, drv, func() { drv.Close() }) // closes p
 }
 
 // redactURL is the URL with its password replaced, for logs and errors.
@@ -82,8 +79,8 @@ func redactURL(raw string) string {
 	return u.Redacted()
 }
 
-// pgErrText is an error's text without the URL pgx sometimes quotes (which
-// may hold the password).
+// pgErrText is an error's text without the URL pgconn sometimes quotes
+// (which may hold the password).
 func pgErrText(err error) string {
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) && ce.Unwrap() != nil {
@@ -162,18 +159,22 @@ func (db *DB) ListenChanges(ctx context.Context, wake func(), up func(bool, erro
 
 func (db *DB) listenOnce(ctx context.Context, wake, listening func()) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	conn, err := pgx.Connect(cctx, db.url)
+	conn, err := pgconn.Connect(cctx, db.url)
 	cancel()
 	if err != nil {
 		return errors.New(pgErrText(err))
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `LISTEN `+ChangeChannel); err != nil {
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if err := conn.Exec(ctx, `LISTEN `+ChangeChannel).Close(); err != nil {
 		return err
 	}
 	listening()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		if err := conn.WaitForNotification(ctx); err != nil {
 			return err
 		}
 		wake()

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"notechondria-auth/internal/pgsql"
 )
 
 // connectTimeout bounds the connection attempt when the URL sets no
@@ -69,14 +70,14 @@ func Open(ctx context.Context, url string) (*Source, error) {
 	if scheme, _, ok := strings.Cut(url, "://"); ok && scheme != "postgres" && scheme != "postgresql" {
 		return nil, ErrBadURL
 	}
-	cfg, err := pgx.ParseConfig(url)
+	cfg, err := pgconn.ParseConfig(url)
 	if err != nil {
 		return nil, ErrBadURL
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = connectTimeout
 	}
-	src := &Source{db: stdlib.OpenDB(*cfg), desc: describe(cfg)}
+	src := &Source{db: sql.OpenDB(pgsql.ConnectorFor(cfg)), desc: describe(cfg)}
 	src.db.SetMaxOpenConns(2)
 	if err := src.db.PingContext(ctx); err != nil {
 		src.db.Close()
@@ -103,7 +104,7 @@ func (e *connectError) Error() string {
 func (e *connectError) Unwrap() error { return e.err }
 
 // describe names the database without its password.
-func describe(cfg *pgx.ConnConfig) string {
+func describe(cfg *pgconn.Config) string {
 	host := cfg.Host
 	if !strings.HasPrefix(host, "/") {
 		host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
@@ -126,8 +127,14 @@ func (s *Source) checkSchema(ctx context.Context) error {
 		tables = append(tables, t)
 	}
 	sort.Strings(tables)
+	// The driver sends scalars only: one placeholder per table name.
+	args := make([]any, len(tables))
+	marks := make([]string, len(tables))
+	for i, t := range tables {
+		args[i], marks[i] = t, "$"+strconv.Itoa(i+1)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
-		WHERE table_schema = ANY (current_schemas(false)) AND table_name = ANY ($1)`, tables)
+		WHERE table_schema = ANY (current_schemas(false)) AND table_name IN (`+strings.Join(marks, ",")+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("read the schema of %s: %w", s.desc, err)
 	}

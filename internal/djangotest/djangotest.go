@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"notechondria-auth/internal/pgsql"
 )
 
 //go:embed testdata/django_0_1_65.sql
@@ -37,7 +37,7 @@ type DB struct {
 // New creates the Django tables in the empty database at url.
 func New(t testing.TB, url string) *DB {
 	t.Helper()
-	conn, err := sql.Open("pgx", url)
+	conn, err := pgsql.Open(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ package pgtest
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -28,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"notechondria-auth/internal/pgsql"
 )
 
 // Server is one running cluster.
@@ -96,7 +95,7 @@ func (s *Server) Database(t testing.TB) string {
 	s.n++
 	name := fmt.Sprintf("ntc_%d_%d", os.Getpid(), s.n)
 	s.mu.Unlock()
-	admin, err := sql.Open("pgx", s.Admin)
+	admin, err := pgsql.Open(s.Admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +104,7 @@ func (s *Server) Database(t testing.TB) string {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
-		a, err := sql.Open("pgx", s.Admin)
+		a, err := pgsql.Open(s.Admin)
 		if err != nil {
 			return
 		}
@@ -228,7 +227,7 @@ func startCluster() (*Server, error) {
 func (s *Server) wait(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
-		db, err := sql.Open("pgx", s.Admin)
+		db, err := pgsql.Open(s.Admin)
 		if err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			err = db.PingContext(ctx)

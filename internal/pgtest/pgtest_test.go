@@ -1,9 +1,10 @@
 package pgtest
 
 import (
-	"database/sql"
 	"os"
 	"testing"
+
+	"notechondria-auth/internal/pgsql"
 )
 
 var cluster Cluster
@@ -13,7 +14,7 @@ func TestMain(m *testing.M) { os.Exit(cluster.Run(m)) }
 func TestDatabaseIsFreshAndWritable(t *testing.T) {
 	for _, name := range []string{"first", "second"} {
 		t.Run(name, func(t *testing.T) {
-			db, err := sql.Open("pgx", cluster.Database(t))
+			db, err := pgsql.Open(cluster.Database(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +39,7 @@ func TestRestartKeepsData(t *testing.T) {
 		t.Skip("external server")
 	}
 	u := cluster.Database(t)
-	db, _ := sql.Open("pgx", u)
+	db, _ := pgsql.Open(u)
 	defer db.Close()
 	if _, err := db.Exec(`CREATE TABLE k (v int); INSERT INTO k VALUES (7)`); err != nil {
 		t.Fatal(err)

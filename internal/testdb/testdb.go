@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"notechondria-auth/db"
+	"notechondria-auth/internal/pgsql"
 	"notechondria-auth/internal/pgtest"
 )
 
@@ -96,11 +97,13 @@ type Raw struct {
 // OpenRaw opens a Raw connection to target, closed when t ends.
 func OpenRaw(t testing.TB, target string) Raw {
 	t.Helper()
-	e, driver, dsn := db.SQLite, "sqlite", "file:"+target+"?_pragma=busy_timeout(5000)"
-	if db.IsPostgres(target) {
-		e, driver, dsn = db.Postgres, "pgx", target
+	e, open := db.SQLite, func() (*sql.DB, error) {
+		return sql.Open("sqlite", "file:"+target+"?_pragma=busy_timeout(5000)")
 	}
-	d, err := sql.Open(driver, dsn)
+	if db.IsPostgres(target) {
+		e, open = db.Postgres, func() (*sql.DB, error) { return pgsql.Open(target) }
+	}
+	d, err := open()
 	if err != nil {
 		t.Fatal(err)
 	}
