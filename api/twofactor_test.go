@@ -342,3 +342,52 @@ func TestChallenge_Security_BurstBoundedByAccountBudget(t *testing.T) {
 	id, _ := e.pending("alice")
 	e.verify(id, "totp", totpCode(t, secret, e.clock.Now())).expect(t, 200, "")
 }
+
+// The same right answer sent twice at once signs in once: the challenge
+// and the TOTP step are spent in one transaction.
+func TestChallenge_Security_ConcurrentRightAnswersSignInOnce(t *testing.T) {
+	e := newEnv(t)
+	secret, _ := e.userWithTOTP()
+	id, _ := e.pending("alice")
+	code := totpCode(t, secret, e.clock.Now())
+	var wg sync.WaitGroup
+	statuses := make([]int, 8)
+	for i := range statuses {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			statuses[i], _ = e.postRawUA("auth/2fa/verify/", map[string]string{"challenge_id": id, "channel": "totp", "code": code})
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for _, st := range statuses {
+		if st == 200 {
+			ok++
+		} else if st != 400 {
+			t.Fatalf("statuses %v", statuses)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("statuses %v: want exactly one sign-in", statuses)
+	}
+}
+
+// The new answers fit the OpenAPI schemas (the e2e flow checks every one
+// against the binary with ajv; this is the in-process check).
+func TestOpenAPI_Core_SecondFactorAnswersFitTheSchemas(t *testing.T) {
+	doc, _ := loadOpenAPI(t)
+	e := newEnv(t)
+	secret, _ := e.userWithTOTP()
+	const login, verify = "/api/v1/auth/login/", "/api/v1/auth/2fa/verify/"
+	r := e.docCheck(doc, "POST", login, e.do("POST", login, loginBody("alice", pw2), "", "User-Agent", ua2)).expect(t, 200, "")
+	id := r.body["challenge_id"].(string)
+	e.docCheck(doc, "POST", verify, e.verify(id, "totp", "000000")).expect(t, 400, "")
+	r = e.docCheck(doc, "POST", verify, e.verify(id, "totp", totpCode(t, secret, e.clock.Now()))).expect(t, 200, "")
+	tok := "Token " + r.body["token"].(string)
+	e.docCheck(doc, "GET", "/api/v1/auth/sessions/", e.do("GET", "auth/sessions/", nil, tok)).expect(t, 200, "")
+	e.docCheck(doc, "GET", "/api/v1/auth/session/", e.do("GET", "auth/session/", nil, tok)).expect(t, 200, "")
+	e.docCheck(doc, "GET", "/api/v1/auth/2fa/", e.do("GET", "auth/2fa/", nil, tok)).expect(t, 200, "")
+	e.clock.Advance(11 * time.Minute)
+	e.docCheck(doc, "POST", "/api/v1/auth/2fa/recovery-codes/", e.do("POST", "auth/2fa/recovery-codes/", nil, tok)).expect(t, 403, "")
+}
