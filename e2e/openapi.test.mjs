@@ -540,6 +540,8 @@ describe('OpenAPI description against the real binary', () => {
     const setup = await call('POST', 'auth/2fa/totp/setup/', { token: tok, status: 200 });
     assert.match(setup.data.qr_svg, /^<svg /);
     const secret = setup.data.secret;
+    const keyFile = await stat(path.join(workDir, 'auth.db.keys'));
+    assert.equal(keyFile.mode & 0o777, 0o600, 'the TOTP secrets key sits beside the database, 0600');
     await call('POST', 'auth/2fa/totp/confirm/', { token: tok, json: {}, status: 400 }); // wrong codes would spend bob's 3/15m budget
     const codes = (await call('POST', 'auth/2fa/totp/confirm/', { token: tok, json: { code: totp(secret) }, status: 200 })).data.recovery_codes;
     assert.equal(codes.length, 10);
