@@ -391,3 +391,34 @@ func TestOpenAPI_Core_SecondFactorAnswersFitTheSchemas(t *testing.T) {
 	e.clock.Advance(11 * time.Minute)
 	e.docCheck(doc, "POST", "/api/v1/auth/2fa/recovery-codes/", e.do("POST", "auth/2fa/recovery-codes/", nil, tok)).expect(t, 403, "")
 }
+
+// OAuth sign-in skips the second step (CONTRACT 5: "password login only");
+// the session says how it was authenticated.
+func TestOAuthLogin_Core_SkipsTheSecondStep(t *testing.T) {
+	e := newOAuthEnv(t)
+	e.userWithTOTP()
+	e.github.codeFor("gh-alice", ghUser{user: ghProfile(77, "alice-gh", "Alice", ""), emails: ghEmails("alice@example.com", true)})
+	r := e.do("POST", "auth/github/", map[string]any{"code": "gh-alice"}, "").expect(t, 200, "")
+	if r.body["token"] == nil || fmt.Sprint(r.body["session"].(map[string]any)["auth_methods"]) != "[oauth]" {
+		t.Fatalf("OAuth sign-in: %s", r.raw)
+	}
+}
+
+// A password change between the two steps refuses the second: the session
+// would have been minted with the old password.
+func TestChallenge_Security_PasswordChangedBetweenSteps(t *testing.T) {
+	e := newEnv(t)
+	secret, _ := e.userWithTOTP()
+	id, _ := e.pending("alice")
+	u, err := e.store.UserByUsername(bg, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.SetPassword(bg, u.ID, "$argon2id$changed", true, 0, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r := e.verify(id, "totp", totpCode(t, secret, e.clock.Now())).expect(t, 400, "")
+	if r.nonField() != "Sign-in rejected: Backend.Creators.Auth/login — email/username and password do not match any active account." {
+		t.Fatalf("body %s", r.raw)
+	}
+}
