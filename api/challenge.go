@@ -179,7 +179,9 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		return s.wrongAnswer(r, c)
 	}
 	if err := s.store.CompleteChallenge(r.Context(), c.IDHash, *step); err != nil {
-		if code := app.ErrorCode(err); code != app.ENOTFOUND && code != app.ECONFLICT {
+		// ENOTFOUND: the challenge was spent meanwhile, or no such recovery
+		// or mailed code; ECONFLICT: a TOTP replay. Both are wrong answers.
+		if ec := app.ErrorCode(err); ec != app.ENOTFOUND && ec != app.ECONFLICT {
 			return err
 		}
 		return s.wrongAnswer(r, c)
