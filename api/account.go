@@ -94,7 +94,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 		return err
 	}
 	u.Password = hash
-	p, err := s.mintSessionFor(r, u, hash)
+	p, err := s.mintSessionFor(r, u, hash, app.MethodPassword, app.MethodEmail)
 	if err != nil {
 		return err
 	}

@@ -156,11 +156,15 @@ func newEnvAt(t *testing.T, target string, c *clock, budgets api.SharedBudgets, 
 	}
 	logs := &syncBuffer{}
 	hasher := fastHasher()
-	srv := buildServer(t, store, cfg, c.Now, api.Options{Logger: zerolog.New(logs), Rand: rand.Reader, Hasher: hasher, Budgets: budgets})
+	srv := buildServer(t, store, cfg, c.Now, api.Options{Logger: zerolog.New(logs), Rand: rand.Reader, Hasher: hasher, Budgets: budgets,
+		SecretsKey: testSecretsKey})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &env{t: t, srv: srv, http: hs, store: store, clock: c, logs: logs, hasher: hasher}
 }
+
+// testSecretsKey seals the test servers' TOTP secrets.
+var testSecretsKey = bytes.Repeat([]byte{0x42}, 32)
 
 // sharedBudgets is serve's (cli/serve.go): the store's budgets table on
 // PostgreSQL, nil (in memory) on SQLite.

@@ -77,6 +77,13 @@ func appendJSONString(dst []byte, s string) []byte {
 // API key) exactly as writeJSON renders sessionListJSON. rows memoises the
 // part of each row that never changes (rows may be nil).
 func appendSessionList(b []byte, list []app.LiveSession, current *app.Session, rows *rowMemo) []byte {
+	return appendSessionListAuth(b, list, current, rows, false)
+}
+
+// appendSessionListAuth is appendSessionList with, when withAuth is set,
+// each row's auth_methods and authenticated_at after is_current (as
+// sessionRowJSON's embedded sessionAuthJSON renders them).
+func appendSessionListAuth(b []byte, list []app.LiveSession, current *app.Session, rows *rowMemo, withAuth bool) []byte {
 	b = append(b, `{"sessions":[`...)
 	for i, sess := range list {
 		if i > 0 {
@@ -86,6 +93,18 @@ func appendSessionList(b []byte, list []app.LiveSession, current *app.Session, r
 		b = appendISOTime(b, sess.LastSeen)
 		b = append(b, `","is_current":`...)
 		b = strconv.AppendBool(b, current != nil && sess.ID == current.ID)
+		if withAuth {
+			b = append(b, `,"auth_methods":[`...)
+			for j, m := range sess.AuthMethods {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, m)
+			}
+			b = append(b, `],"authenticated_at":"`...)
+			b = appendISOTime(b, sess.Authenticated())
+			b = append(b, '"')
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"current_session_id":`...)

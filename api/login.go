@@ -107,7 +107,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	}
 	ipRes.refund(r)
 	acctRes.refund(r)
-	p, err := s.mintSessionFor(r, u, u.Password)
+	if s.needsSecondStep(u) {
+		// Two-step sign-in (issue 14): no token until the second step.
+		pending, err := s.startChallenge(r, u, u.Password)
+		if err != nil {
+			return err
+		}
+		writeSecret(w, http.StatusOK, pending)
+		return nil
+	}
+	p, err := s.mintSessionFor(r, u, u.Password, app.MethodPassword)
 	if app.ErrorCode(err) == app.ECONFLICT {
 		// The password changed while it was being checked.
 		return app.NonFieldError(msgLoginMismatch)

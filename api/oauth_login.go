@@ -160,7 +160,7 @@ func (s *Server) handleOAuthSignIn(provider string) apiHandler {
 		if !u.IsActive {
 			return app.Detail(app.EFORBIDDEN, app.MsgUserDisabled)
 		}
-		p, err := s.mintSession(r, u)
+		p, err := s.mintSession(r, u, app.MethodOAuth)
 		if err != nil {
 			return err
 		}

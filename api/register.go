@@ -188,7 +188,7 @@ func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request, _ htt
 		return err
 	}
 	guess.refund(r)
-	p, err := s.mintSession(r, u)
+	p, err := s.mintSession(r, u, app.MethodEmail)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,16 @@ func (s *Server) routes() http.Handler {
 	api("POST", "auth/bind/github/", authSessionLink, s.handleOAuthBind(oauth.ProviderGitHub))           // #22
 	api("GET", "settings/", authRequired, s.handleSettingsGet)                                           // #23
 	api("PATCH", "settings/", authRequired, s.handleSettingsPatch)                                       // #23
+	// ours (issue 14, CONTRACT 5): second factors and the two-step sign-in
+	api("POST", "auth/2fa/challenge/", authOptional, s.anonymous(s.handleChallenge))
+	api("POST", "auth/2fa/verify/", authOptional, s.handleVerify2FA)
+	api("POST", "auth/reauth/", authSession, s.handleReauth)
+	api("GET", "auth/2fa/", authSession, s.handleTwoFactorSummary)
+	api("PATCH", "auth/2fa/", authSession, s.stepUp(s.handleTwoFactorPatch))
+	api("POST", "auth/2fa/totp/setup/", authSession, s.stepUp(s.handleTOTPSetup))
+	api("POST", "auth/2fa/totp/confirm/", authSession, s.handleTOTPConfirm)
+	api("DELETE", "auth/2fa/totp/", authSession, s.stepUp(s.handleTOTPDisable))
+	api("POST", "auth/2fa/recovery-codes/", authSession, s.stepUp(s.handleRecoveryCodes))
 	// ours: this API's OpenAPI 3.1 description
 	api("GET", "openapi.json", authNone, s.handleOpenAPI)
 

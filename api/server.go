@@ -50,6 +50,15 @@ type Config struct {
 	// SeparateMetrics leaves /metrics off the main listener (it is served
 	// on --metrics-addr through MetricsHandler).
 	SeparateMetrics bool
+
+	// RequireSecondFactor makes every password sign-in two-step (an email
+	// code when the account has nothing else); OAuth sign-in skips it.
+	RequireSecondFactor bool
+	// ReauthWindow is how long POST auth/reauth/ keeps a session fresh
+	// for the step-up endpoints (default 10 minutes).
+	ReauthWindow time.Duration
+	// TOTPIssuer names this service in authenticator apps.
+	TOTPIssuer string
 }
 
 // Rule is a rate limit: at most Limit events per Window (Limit <= 0: off).
@@ -71,6 +80,11 @@ type Options struct {
 	// nil, or a nil Limiter for a budget: that budget is kept in memory by
 	// this process (SQLite, one process per deployment).
 	Budgets SharedBudgets
+	// SecretsKey is the 32-byte key that seals TOTP secrets in the
+	// database (cli: the key file next to the SQLite database, or
+	// --secrets-key-file). nil: authenticator apps cannot be set up or
+	// used (503).
+	SecretsKey []byte
 }
 
 // Server is the HTTP application on top of a session core.
@@ -90,7 +104,8 @@ type Server struct {
 	metrics *metrics
 
 	budgets *budgets
-	rows    *rowMemo // rendered static parts of session-list rows
+	box     *app.SealBox // nil without a secrets key
+	rows    *rowMemo     // rendered static parts of session-list rows
 
 	handler   http.Handler
 	routeList []Route // filled by routes()
@@ -113,6 +128,8 @@ func DefaultConfig() Config {
 		EmailRequestsPerAddress: Rule{Limit: 5, Window: time.Hour},
 		AnonymousRequestsPerIP:  Rule{Limit: 100, Window: 15 * time.Minute},
 		TrustedProxies:          []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		ReauthWindow:            10 * time.Minute,
+		TOTPIssuer:              "Notechondria",
 	}
 }
 
@@ -130,6 +147,12 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 	if o.Hasher == nil {
 		o.Hasher = password.New(cfg.HashConcurrency, password.WithRand(o.Rand))
 	}
+	if cfg.ReauthWindow <= 0 {
+		cfg.ReauthWindow = 10 * time.Minute
+	}
+	if cfg.TOTPIssuer == "" {
+		cfg.TOTPIssuer = "Notechondria"
+	}
 	cfg.Config = core.Config()
 	now := core.Now
 	s := &Server{
@@ -145,6 +168,13 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		metrics: newMetrics(),
 		budgets: newBudgets(cfg, now, o.Budgets, o.Logger),
 		rows:    newRowMemo(cfg.CacheSize),
+	}
+	if o.SecretsKey != nil {
+		box, err := app.NewSealBox(o.SecretsKey, o.Rand)
+		if err != nil {
+			return nil, err
+		}
+		s.box = box
 	}
 	s.google = oauth.NewGoogle(cfg.Google, oauth.Options{Transport: o.Transport, Now: now})
 	s.github = oauth.NewGitHub(cfg.GitHub, oauth.Options{Transport: o.Transport, Now: now})

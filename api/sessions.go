@@ -56,7 +56,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, _ httproute
 	if err != nil {
 		return err
 	}
-	writeSecret(w, http.StatusOK, probeJSON{Authenticated: true, authPayload: payload(r, prof, a.Session, key, a.LastSeen(), n)})
+	writeSecret(w, http.StatusOK, probeJSON{Authenticated: true, authPayload: s.payload(r, prof, a.Session, key, a.LastSeen(), n)})
 	return nil
 }
 
@@ -68,6 +68,7 @@ type sessionRowJSON struct {
 	CreatedAt    string `json:"created_at"`
 	LastSeenAt   string `json:"last_seen_at"`
 	IsCurrent    bool   `json:"is_current"`
+	*sessionAuthJSON
 }
 
 type sessionListJSON struct {
@@ -82,7 +83,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, _ htt
 	if err != nil {
 		return err
 	}
-	writeRawJSON(w, http.StatusOK, appendSessionList(make([]byte, 0, 320*len(list)+64), list, a.Session, s.rows))
+	writeRawJSON(w, http.StatusOK, appendSessionListAuth(make([]byte, 0, 320*len(list)+64), list, a.Session, s.rows, s.showAuth(a.User)))
 	return nil
 }
 

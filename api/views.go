@@ -15,7 +15,31 @@ type sessionJSON struct {
 	DeviceLabel string `json:"device_label"`
 	CreatedAt   string `json:"created_at"`
 	LastSeenAt  string `json:"last_seen_at"`
+	// *sessionAuthJSON is nil (its fields absent) for accounts without a
+	// second factor: their wire shapes stay 0.1.65's.
+	*sessionAuthJSON
 }
+
+// sessionAuthJSON says how a session was authenticated (issue 14): shown on
+// the session objects of accounts with a second factor, and of every
+// account under --require-second-factor.
+type sessionAuthJSON struct {
+	AuthMethods     []string `json:"auth_methods"`
+	AuthenticatedAt string   `json:"authenticated_at"`
+}
+
+// sessionAuthView is a session's authentication record for the wire.
+func sessionAuthView(s *app.Session) *sessionAuthJSON {
+	methods := s.AuthMethods
+	if methods == nil {
+		methods = []string{}
+	}
+	return &sessionAuthJSON{AuthMethods: methods, AuthenticatedAt: isoTime(s.Authenticated())}
+}
+
+// showAuth reports whether u's session objects carry auth_methods and
+// authenticated_at.
+func (s *Server) showAuth(u *app.User) bool { return s.needsSecondStep(u) }
 
 // userJSON is the "user" object of the auth payload (CONTRACT 1.2).
 type userJSON struct {
@@ -129,14 +153,15 @@ func imageURL(stored string, r *http.Request) string {
 
 // mintSession creates a session for u from the request's User-Agent and
 // client IP and builds the auth payload around it.
-func (s *Server) mintSession(r *http.Request, u *app.User) (*authPayload, error) {
-	return s.mintSessionFor(r, u, "")
+// methods are how the sign-in authenticated (Session.AuthMethods).
+func (s *Server) mintSession(r *http.Request, u *app.User, methods ...string) (*authPayload, error) {
+	return s.mintSessionFor(r, u, "", methods...)
 }
 
 // mintSessionFor is mintSession for a caller that verified the password
 // hash requirePassword: ECONFLICT when it changed meanwhile.
-func (s *Server) mintSessionFor(r *http.Request, u *app.User, requirePassword string) (*authPayload, error) {
-	sess, key, err := s.core.MintSession(r.Context(), u, r.Header.Get("User-Agent"), s.ipHash(s.clientIP(r)), requirePassword)
+func (s *Server) mintSessionFor(r *http.Request, u *app.User, requirePassword string, methods ...string) (*authPayload, error) {
+	sess, key, err := s.core.MintSession(r.Context(), u, r.Header.Get("User-Agent"), s.ipHash(s.clientIP(r)), requirePassword, methods...)
 	if err != nil {
 		return nil, err
 	}
@@ -144,12 +169,16 @@ func (s *Server) mintSessionFor(r *http.Request, u *app.User, requirePassword st
 	if err != nil {
 		return nil, err
 	}
-	return payload(r, profileOf(u), sess, key, sess.LastSeenAt, n), nil
+	return s.payload(r, profileOf(u), sess, key, sess.LastSeenAt, n), nil
 }
 
 // payload builds the auth payload of a session; others is the count of the
 // user's other live sessions (CONTRACT 3.6).
-func payload(r *http.Request, p *app.Profile, sess *app.Session, key string, lastSeen time.Time, others int) *authPayload {
-	return &authPayload{Token: key, Session: sessionView(sess, lastSeen), MultiDevice: others > 0,
+func (s *Server) payload(r *http.Request, p *app.Profile, sess *app.Session, key string, lastSeen time.Time, others int) *authPayload {
+	view := sessionView(sess, lastSeen)
+	if s.showAuth(p.User) {
+		view.sessionAuthJSON = sessionAuthView(sess)
+	}
+	return &authPayload{Token: key, Session: view, MultiDevice: others > 0,
 		OtherSessionsCount: others, User: userView(p, r)}
 }

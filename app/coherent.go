@@ -141,3 +141,35 @@ func (s *coherentStore) ResolveSocialLogin(ctx context.Context, req *SocialLogin
 	}
 	return u, err
 }
+
+// ConfirmTOTP: the user's snapshots carry SecondFactor.
+func (s *coherentStore) ConfirmTOTP(ctx context.Context, userID, step int64, recoveryHashes []string, now time.Time) error {
+	err := s.Store.ConfirmTOTP(ctx, userID, step, recoveryHashes, now)
+	s.userChanged(userID)
+	return err
+}
+
+// DisableTOTP: the user's snapshots carry SecondFactor.
+func (s *coherentStore) DisableTOTP(ctx context.Context, userID int64, now time.Time) error {
+	err := s.Store.DisableTOTP(ctx, userID, now)
+	s.userChanged(userID)
+	return err
+}
+
+// SetConfirmNewSignIns: the user's snapshots carry SecondFactor.
+func (s *coherentStore) SetConfirmNewSignIns(ctx context.Context, userID int64, on bool, now time.Time) error {
+	err := s.Store.SetConfirmNewSignIns(ctx, userID, on, now)
+	s.userChanged(userID)
+	return err
+}
+
+// MarkSessionFresh: the session's snapshot and the user's list carry
+// AuthenticatedAt.
+func (s *coherentStore) MarkSessionFresh(ctx context.Context, userID, sessionID int64, now time.Time) (string, error) {
+	hash, err := s.Store.MarkSessionFresh(ctx, userID, sessionID, now)
+	if hash != "" {
+		s.c.cache.drop(CredSession, hash)
+	}
+	s.c.lists.forgetUser(userID)
+	return hash, err
+}

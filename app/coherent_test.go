@@ -150,6 +150,51 @@ var invalidates = map[string]func(t *testing.T, f *fixture){
 			t.Fatalf("the active account went too: %v", err)
 		}
 	},
+	"ConfirmTOTP": func(t *testing.T, f *fixture) {
+		f.core.Profile(bg, f.user.ID) // cached as "no second factor"
+		if err := f.store.BeginTOTP(bg, f.user.ID, "sealed", f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.core.Store().ConfirmTOTP(bg, f.user.ID, 1, []string{"h"}, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		expectSecondFactor(t, f, true)
+	},
+	"DisableTOTP": func(t *testing.T, f *fixture) {
+		if err := f.store.BeginTOTP(bg, f.user.ID, "sealed", f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.ConfirmTOTP(bg, f.user.ID, 1, nil, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		f.core.Authenticate(bg, f.token, false) // cache the new state
+		f.core.Profile(bg, f.user.ID)
+		if err := f.core.Store().DisableTOTP(bg, f.user.ID, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		expectSecondFactor(t, f, false)
+	},
+	"SetConfirmNewSignIns": func(t *testing.T, f *fixture) {
+		f.core.Profile(bg, f.user.ID) // cached as "no second factor"
+		if err := f.core.Store().SetConfirmNewSignIns(bg, f.user.ID, true, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		expectSecondFactor(t, f, true)
+	},
+	"MarkSessionFresh": func(t *testing.T, f *fixture) {
+		f.clock.Advance(time.Hour)
+		at := f.clock.Now()
+		if _, err := f.core.Store().MarkSessionFresh(bg, f.user.ID, f.sess.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.core.Authenticate(bg, f.token, false)
+		if err != nil || !a.Session.AuthenticatedAt.Equal(at) {
+			t.Fatalf("authenticated_at after the step-up: %v %v", a, err)
+		}
+		if live, _ := f.core.LiveSessions(bg, f.user.ID); len(live) != 1 || !live[0].AuthenticatedAt.Equal(at) {
+			t.Fatalf("listed authenticated_at: %+v", live)
+		}
+	},
 	"ResolveSocialLogin": func(t *testing.T, f *fixture) {
 		req := &app.SocialLogin{Provider: "github", UID: "42", Email: f.user.Email, EmailVerified: true,
 			Username: "alice", ExtraData: "{}", UnusablePassword: "!x", Now: f.clock.Now()}
@@ -173,6 +218,12 @@ var readsOnly = map[string]bool{
 	"CreateInvitation": true, "InvitationGate": true, "InvitationValid": true, "InvitationByHash": true,
 	"SocialAccountsByUser": true, "SocialAccountByUID": true, "DeleteSocialAccounts": true,
 	"BindSocialAccount": true, "LastChange": true, "ChangesSince": true, "SweepChanges": true,
+	// Second factors: a pending TOTP secret, recovery codes, spent steps and
+	// pending sign-ins are never cached; only whether an account has a
+	// second factor is (ConfirmTOTP, DisableTOTP, SetConfirmNewSignIns).
+	"SecondFactors": true, "BeginTOTP": true, "ReplaceRecoveryCodes": true, "SpendSecondFactor": true,
+	"CreateChallenge": true, "ChallengeByHash": true, "FailChallenge": true, "CompleteChallenge": true,
+	"SweepChallenges": true,
 }
 
 // TestCoherent_EveryStoreMethodIsClassified fails for a Store method in
@@ -261,4 +312,17 @@ func code(f *fixture, function, usage string) *app.Code {
 	now := f.clock.Now()
 	return &app.Code{CodeHash: app.CodeHash("123456"), Usage: usage, Function: function, MaxUse: 1,
 		CreatedAt: now, ExpireAt: now.Add(time.Hour)}
+}
+
+// expectSecondFactor asserts what the token check and the profile say about
+// the account's second factor.
+func expectSecondFactor(t *testing.T, f *fixture, want bool) {
+	t.Helper()
+	a, err := f.core.Authenticate(bg, f.token, false)
+	if err != nil || a.User.SecondFactor != want {
+		t.Fatalf("token check: second factor %v, want %v (%v)", a != nil && a.User.SecondFactor, want, err)
+	}
+	if p, err := f.core.Profile(bg, f.user.ID); err != nil || p.User.SecondFactor != want {
+		t.Fatalf("profile: second factor wrong, want %v (%v)", want, err)
+	}
 }

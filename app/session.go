@@ -14,6 +14,12 @@ type Session struct {
 	CreatedAt   time.Time
 	LastSeenAt  time.Time
 	RevokedAt   *time.Time
+	// AuthMethods are the methods the sign-in proved, in order
+	// ("password", "totp", ...); empty for sessions minted before second
+	// factors existed. AuthenticatedAt is when they were last proven (a
+	// step-up re-authentication moves it); zero: CreatedAt.
+	AuthMethods     []string
+	AuthenticatedAt time.Time
 
 	// RequirePassword is not stored. When set, CreateSession refuses with
 	// ECONFLICT unless it is still the user's stored password hash, checked
@@ -55,4 +61,13 @@ func (t Timeouts) Listed(s *Session, lastSeen, now time.Time) bool {
 // original's queries; a session exactly at the boundary is left out).
 func (t Timeouts) Cutoffs(now time.Time) (idleAfter, createdAfter time.Time) {
 	return now.Add(-t.Idle), now.Add(-t.Absolute)
+}
+
+// Authenticated returns when the session last proved its factors:
+// AuthenticatedAt, or CreatedAt when that was never set.
+func (s *Session) Authenticated() time.Time {
+	if s.AuthenticatedAt.IsZero() {
+		return s.CreatedAt
+	}
+	return s.AuthenticatedAt
 }

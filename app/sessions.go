@@ -10,8 +10,9 @@ import (
 // the client's IP hash, and returns it with its key (shown to the client
 // once; only its hash is stored). requirePassword, when set, is the password
 // hash the caller verified: the session is refused with ECONFLICT when the
-// user's password changed since. Errors: the store's.
-func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash, requirePassword string) (*Session, string, error) {
+// user's password changed since. methods are how the sign-in authenticated
+// (Session.AuthMethods, e.g. "password", "totp"). Errors: the store's.
+func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash, requirePassword string, methods ...string) (*Session, string, error) {
 	key, err := RandomHex(c.rand, SessionKeyBytes)
 	if err != nil {
 		return nil, "", Internal(err)
@@ -26,6 +27,8 @@ func (c *Core) MintSession(ctx context.Context, u *User, ua, ipHash, requirePass
 		CreatedAt:   now,
 		LastSeenAt:  now,
 
+		AuthMethods:     methods,
+		AuthenticatedAt: now,
 		RequirePassword: requirePassword,
 	}
 	if err := c.store.CreateSession(ctx, sess); err != nil {

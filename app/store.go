@@ -19,6 +19,7 @@ type Store interface {
 	SocialStore
 	AccountStore
 	ChangeStore
+	SecondFactorStore
 	// Ping checks that the database answers and migrations are current.
 	Ping(ctx context.Context) error
 }

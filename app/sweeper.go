@@ -75,6 +75,17 @@ func (c *Core) Sweep(ctx context.Context) (sessions, codes int) {
 			break
 		}
 	}
+	// Pending two-step sign-ins, once expired.
+	for ctx.Err() == nil {
+		n, err := c.raw.SweepChallenges(ctx, now, batch)
+		if err != nil {
+			c.sweepError(ctx, err, "sweep sign-in challenges failed")
+			break
+		}
+		if n < batch {
+			break
+		}
+	}
 	// Pending accounts whose codes all expired over a day ago: register
 	// makes one for any address, and nobody will ever verify these.
 	if ctx.Err() == nil {

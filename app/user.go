@@ -30,6 +30,10 @@ type User struct {
 	AppSettingsJSON      string
 	AppSettingsUpdatedAt *time.Time
 	APIKeyPrefix         string // "" when no key has been minted
+	// SecondFactor is set while the account has a second factor (confirmed
+	// TOTP or "confirm new sign-ins"); only the second-factor writes of
+	// SecondFactorStore change it.
+	SecondFactor bool
 }
 
 // Profile defaults (the original's model defaults).

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -67,7 +68,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(ctx, core, cfg, api.Options{Logger: log, Mailer: mail.FromConfig(mc), Budgets: sharedBudgets(store)})
+	key, err := secretsKey(s.secretsKeyFile, store)
+	if err != nil {
+		return err
+	}
+	if key == nil {
+		log.Warn().Msg("no --secrets-key-file on PostgreSQL: authenticator apps (TOTP) are off")
+	}
+	srv, err := api.New(ctx, core, cfg, api.Options{Logger: log, Mailer: mail.FromConfig(mc), Budgets: sharedBudgets(store), SecretsKey: key})
 	if err != nil {
 		return err
 	}
@@ -214,4 +222,24 @@ func sharedBudgets(store *db.DB) api.SharedBudgets {
 		}
 		return nil
 	}
+}
+
+// secretsKey loads the key that seals TOTP secrets: --secrets-key-file
+// when set (it must exist), else on SQLite the file <db path>.keys beside
+// the database, created 0600 on first start; on PostgreSQL none (nil:
+// authenticator apps are off). The key never enters the database, so a copy
+// of the database alone opens no TOTP secret.
+func secretsKey(file string, store *db.DB) ([]byte, error) {
+	create := false
+	if file == "" {
+		if store.Engine() != db.SQLite {
+			return nil, nil
+		}
+		file, create = store.Path()+".keys", true
+	}
+	key, err := app.LoadSecretsKey(file, create, rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("--secrets-key-file: %w", err)
+	}
+	return key, nil
 }

@@ -48,6 +48,10 @@ type settings struct {
 	githubID, githubSecret, githubRedirect, githubAuthURL, githubTokenURL, githubAPI                string
 	frontendOrigin                                                                                  string
 	publicURL                                                                                       string
+
+	requireSecondFactor bool
+	reauthWindow        time.Duration
+	secretsKeyFile      string
 }
 
 // defineServe defines serve's flags (config reuses them), under the
@@ -71,6 +75,11 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.integer(&s.cacheSize, "cache-size", "NTC_CACHE_SIZE", d.CacheSize, "token cache entries (0 disables the cache)")
 	fs.str(&s.cacheTTL, "cache-ttl", "NTC_CACHE_TTL", "", "longest time a cached credential, list or profile is used without reading the database (`DURATION`; 0: no bound; empty: 60s on PostgreSQL, none on SQLite)")
 	fs.boolean(&s.wipe, "wipe-sessions-on-boot", "NTC_WIPE_SESSIONS_ON_BOOT", false, "revoke every session after migrations, before listening (signs everybody out)")
+
+	fs.heading("Second factors")
+	fs.boolean(&s.requireSecondFactor, "require-second-factor", "NTC_REQUIRE_SECOND_FACTOR", false, "every password sign-in needs a second step (an emailed code when the account has nothing else); OAuth sign-in skips it")
+	fs.duration(&s.reauthWindow, "reauth-window", "NTC_REAUTH_WINDOW", d.ReauthWindow, "how long POST auth/reauth/ keeps a session fresh for the step-up endpoints")
+	fs.str(&s.secretsKeyFile, "secrets-key-file", "NTC_SECRETS_KEY_FILE", "", "the key that encrypts TOTP secrets (`FILE`, 64 hex characters); empty on SQLite: <db path>.keys, created 0600 on first start; on PostgreSQL required for authenticator apps (see docs/SECURITY.md)")
 
 	fs.heading("Limits")
 	fs.integer(&s.maxBody, "max-body-bytes", "NTC_MAX_BODY_BYTES", int(d.MaxBodyBytes), "largest accepted request body")
@@ -149,6 +158,10 @@ func (s *settings) appConfig() (api.Config, error) {
 	if s.drainTimeout < 0 {
 		return c, fmt.Errorf("--drain-timeout must not be negative")
 	}
+	if s.reauthWindow <= 0 {
+		return c, fmt.Errorf("--reauth-window must be positive")
+	}
+	c.RequireSecondFactor, c.ReauthWindow = s.requireSecondFactor, s.reauthWindow
 	c.MaxBodyBytes = int64(s.maxBody)
 	c.CORSOrigins = splitList(s.corsOrigins)
 	c.TrustedProxies = nil

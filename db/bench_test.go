@@ -212,8 +212,9 @@ func BenchmarkStatementCost(b *testing.B) {
 	scanOne := func(row scanner) error {
 		s := &app.Session{}
 		var c, seen int64
-		var rev sql.NullInt64
-		_, err := scanUser(row, &s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel, &s.UserAgent, &s.IPHash, &c, &seen, &rev)
+		var rev, authAt sql.NullInt64
+		var methods string
+		_, err := scanUser(row, &s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel, &s.UserAgent, &s.IPHash, &c, &seen, &rev, &methods, &authAt)
 		return err
 	}
 	scanAll := func(rows *sql.Rows, err error) error {

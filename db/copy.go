@@ -33,6 +33,8 @@ func copyTables() []copyTable {
 		{"verification_codes", "id", true},
 		{"invitation_codes", "id", true},
 		{"social_accounts", "id", true},
+		{"second_factors", "user_id", false},
+		{"recovery_codes", "id", true},
 		// The IP-hash key: without it every stored ip_hash changes meaning.
 		{"server_secrets", "name", false},
 	}
@@ -45,6 +47,7 @@ func notCopied(table string) bool {
 	case "cache_changes", "change_head": // the change log: see Copy
 	case "meta": // SQLite only, empty since migration 2
 	case "budgets": // PostgreSQL only: rate-limit state, minutes long; SQLite keeps it in memory
+	case "login_challenges": // pending sign-ins, ten minutes long
 	default:
 		return strings.HasPrefix(table, "sqlite_") // SQLite's own (sqlite_sequence)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 const sessionColumns = `s.id, s.user_id, s.key_hash, s.device_label, s.user_agent, s.ip_hash,
-	s.created_at, s.last_seen_at, s.revoked_at`
+	s.created_at, s.last_seen_at, s.revoked_at, s.auth_methods, s.authenticated_at`
 
 // collect scans every row of a query with scan; an empty result is an
 // empty, non-nil slice.
@@ -33,13 +33,15 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner, ...any) (T, er
 func scanSession(row scanner, extra ...any) (*app.Session, error) {
 	s := &app.Session{}
 	var created, seen int64
-	var revoked sql.NullInt64
+	var revoked, authAt sql.NullInt64
+	var methods string
 	dest := []any{&s.ID, &s.UserID, &s.KeyHash, &s.DeviceLabel, &s.UserAgent, &s.IPHash,
-		&created, &seen, &revoked}
+		&created, &seen, &revoked, &methods, &authAt}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, translate(err)
 	}
 	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMicros(created), fromMicros(seen), fromNullMicros(revoked)
+	setAuth(s, methods, authAt)
 	return s, nil
 }
 
@@ -58,9 +60,15 @@ func insertSession(ctx context.Context, tx *txn, s *app.Session) error {
 			return &app.Error{Code: app.ECONFLICT, Message: "The password changed during sign-in."}
 		}
 	}
+	var authAt any
+	if !s.AuthenticatedAt.IsZero() {
+		authAt = micros(s.AuthenticatedAt)
+	}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, key_hash, device_label,
-		user_agent, ip_hash, created_at, last_seen_at) VALUES (?,?,?,?,?,?,?) RETURNING id`,
-		s.UserID, s.KeyHash, s.DeviceLabel, s.UserAgent, s.IPHash, micros(s.CreatedAt), micros(s.LastSeenAt)).Scan(&s.ID); err != nil {
+		user_agent, ip_hash, created_at, last_seen_at, auth_methods, authenticated_at)
+		VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`,
+		s.UserID, s.KeyHash, s.DeviceLabel, s.UserAgent, s.IPHash, micros(s.CreatedAt), micros(s.LastSeenAt),
+		strings.Join(s.AuthMethods, ","), authAt).Scan(&s.ID); err != nil {
 		return err
 	}
 	return signal(ctx, tx, app.Change{Kind: app.ChangeList, UserID: s.UserID})
@@ -72,17 +80,20 @@ func insertSession(ctx context.Context, tx *txn, s *app.Session) error {
 // column scanned costs (UserByID reads the whole profile). ENOTFOUND.
 func (db *DB) SessionByKeyHash(ctx context.Context, keyHash string) (*app.Session, *app.User, error) {
 	row := db.rd.QueryRowContext(ctx, `SELECT u.id, u.username, u.email, u.is_active, u.disabled,
-		s.id, s.key_hash, s.device_label, s.created_at, s.last_seen_at, s.revoked_at
+		u.second_factor, s.id, s.key_hash, s.device_label, s.created_at, s.last_seen_at, s.revoked_at,
+		s.auth_methods, s.authenticated_at
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.key_hash = ?`, keyHash)
 	u, s := &app.User{}, &app.Session{}
 	var created, seen int64
-	var revoked sql.NullInt64
-	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.IsActive, &u.Disabled,
-		&s.ID, &s.KeyHash, &s.DeviceLabel, &created, &seen, &revoked); err != nil {
+	var revoked, authAt sql.NullInt64
+	var methods string
+	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.IsActive, &u.Disabled, &u.SecondFactor,
+		&s.ID, &s.KeyHash, &s.DeviceLabel, &created, &seen, &revoked, &methods, &authAt); err != nil {
 		return nil, nil, translate(err)
 	}
 	s.UserID = u.ID
 	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMicros(created), fromMicros(seen), fromNullMicros(revoked)
+	setAuth(s, methods, authAt)
 	return s, u, nil
 }
 
@@ -266,4 +277,14 @@ func (db *DB) SessionsByIDs(ctx context.Context, userID int64, ids []int64) ([]*
 	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = ? AND s.id IN (`+placeholders(len(ids))+`)`, args...)
 	return collect(rows, err, scanSession)
+}
+
+// setAuth fills how the session was authenticated from its stored columns.
+func setAuth(s *app.Session, methods string, authAt sql.NullInt64) {
+	if methods != "" {
+		s.AuthMethods = strings.Split(methods, ",")
+	}
+	if authAt.Valid {
+		s.AuthenticatedAt = fromMicros(authAt.Int64)
+	}
 }

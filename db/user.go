@@ -11,7 +11,7 @@ import (
 const userColumns = `u.id, u.username, u.email, u.password, u.first_name, u.last_name,
 	u.is_active, u.is_staff, u.is_superuser, u.date_joined, u.motto, u.social_link,
 	u.image_url, u.editor_mode, u.theme_preset, u.theme_mode, u.api_base_url,
-	u.app_settings_json, u.app_settings_updated_at, COALESCE(k.prefix, ''), u.disabled`
+	u.app_settings_json, u.app_settings_updated_at, COALESCE(k.prefix, ''), u.disabled, u.second_factor`
 
 const userFrom = ` FROM users u LEFT JOIN api_keys k ON k.user_id = u.id `
 
@@ -24,7 +24,7 @@ func scanUser(row scanner, extra ...any) (*app.User, error) {
 	dest := []any{&u.ID, &u.Username, &u.Email, &u.Password, &u.FirstName, &u.LastName,
 		&u.IsActive, &u.IsStaff, &u.IsSuperuser, &joined, &u.Motto, &u.SocialLink,
 		&u.ImageURL, &u.EditorMode, &u.ThemePreset, &u.ThemeMode, &u.APIBaseURL,
-		&u.AppSettingsJSON, &updated, &u.APIKeyPrefix, &u.Disabled}
+		&u.AppSettingsJSON, &updated, &u.APIKeyPrefix, &u.Disabled, &u.SecondFactor}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, translate(err)
 	}

@@ -21,6 +21,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -171,6 +172,27 @@ async function mailedCode(to, from) {
     if (Date.now() > deadline) throw new Error(`no code mailed to ${to} in the server log:\n${serverTail()}`);
     await sleep(50);
   }
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret at ms. */
+function totp(secret, ms = Date.now()) {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const key = [];
+  let bits = 0;
+  let val = 0;
+  for (const c of secret) {
+    val = ((val << 5) | A.indexOf(c)) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      key.push((val >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(ms / 30000)));
+  const h = createHmac('sha1', Buffer.from(key)).update(msg).digest();
+  const o = h[19] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 /** A wrong code: the right one with its last digit changed. */
@@ -507,6 +529,48 @@ describe('OpenAPI description against the real binary', () => {
     assert.equal(revoked.data.revoked, 1);
     await call('POST', 'auth/logout/', { token: one, status: 204 });
     await call('POST', 'auth/logout/', { token: one, status: 401 });
+  });
+
+  step('second factors: TOTP, recovery codes, the two-step sign-in, step-up', async () => {
+    const login = { json: { identifier: 'bob', password: RESET_PASSWORD }, status: 200 };
+    const tok = (await call('POST', 'auth/login/', login)).data.token;
+    assert.deepEqual((await call('GET', 'auth/2fa/', { token: tok, status: 200 })).data.channels, []);
+    await call('POST', 'auth/reauth/', { token: tok, json: { password: RESET_PASSWORD }, status: 204 });
+    await call('POST', 'auth/reauth/', { token: tok, json: {}, status: 400 });
+    const setup = await call('POST', 'auth/2fa/totp/setup/', { token: tok, status: 200 });
+    assert.match(setup.data.qr_svg, /^<svg /);
+    const secret = setup.data.secret;
+    const keyFile = await stat(path.join(workDir, 'auth.db.keys'));
+    assert.equal(keyFile.mode & 0o777, 0o600, 'the TOTP secrets key sits beside the database, 0600');
+    await call('POST', 'auth/2fa/totp/confirm/', { token: tok, json: {}, status: 400 }); // wrong codes would spend bob's 3/15m budget
+    const codes = (await call('POST', 'auth/2fa/totp/confirm/', { token: tok, json: { code: totp(secret) }, status: 200 })).data.recovery_codes;
+    assert.equal(codes.length, 10);
+    const on = await call('PATCH', 'auth/2fa/', { token: tok, json: { confirm_new_sign_ins: true }, status: 200 });
+    assert.deepEqual(on.data.channels, ['totp', 'email', 'recovery']);
+
+    let pending = (await call('POST', 'auth/login/', login)).data;
+    assert.equal(pending.pending_2fa, true);
+    assert.equal(pending.token, undefined);
+    const from = server.lines.length;
+    const sent = await call('POST', 'auth/2fa/challenge/', { json: { challenge_id: pending.challenge_id, channel: 'email' }, status: 200 });
+    assert.equal(sent.data.sent_to, 'b***@new.example.com');
+    await call('POST', 'auth/2fa/challenge/', { json: { challenge_id: pending.challenge_id, channel: 'device' }, status: 400 });
+    const mailed = await mailedCode(NEW_EMAIL, from);
+    await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id }, status: 400 });
+    const viaEmail = await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'email', code: mailed }, status: 200 });
+    assert.deepEqual(viaEmail.data.session.auth_methods, ['password', 'email']);
+    pending = (await call('POST', 'auth/login/', login)).data;
+    await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'recovery', code: codes[0] }, status: 200 });
+    pending = (await call('POST', 'auth/login/', login)).data;
+    const viaTOTP = await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'totp', code: totp(secret, Date.now() + 30000) }, status: 200 });
+    const tok2 = viaTOTP.data.token;
+    const list = await call('GET', 'auth/sessions/', { token: tok2, status: 200 });
+    assert.deepEqual(list.data.sessions[0].auth_methods, ['password', 'totp']);
+    await call('POST', 'auth/reauth/', { token: tok2, json: { channel: 'recovery', code: codes[1] }, status: 204 });
+    assert.equal((await call('POST', 'auth/2fa/recovery-codes/', { token: tok2, status: 200 })).data.recovery_codes.length, 10);
+    await call('PATCH', 'auth/2fa/', { token: tok2, json: { confirm_new_sign_ins: false }, status: 200 });
+    await call('DELETE', 'auth/2fa/totp/', { token: tok2, status: 204 });
+    assert.ok((await call('POST', 'auth/login/', login)).data.token, 'one step again');
   });
 
   step('throttling: 429 with Retry-After', async () => {

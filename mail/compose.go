@@ -23,6 +23,8 @@ const (
 	Identity
 	// ChangeEmail carries the code of change-email, sent to the new address.
 	ChangeEmail
+	// SignIn carries the code that confirms a pending two-step sign-in.
+	SignIn
 )
 
 // NoURLAction is the action line's text when FRONTEND_VERIFY_URL is empty.
@@ -39,6 +41,8 @@ func (k Kind) String() string {
 		return "identity"
 	case ChangeEmail:
 		return "change_email"
+	case SignIn:
+		return "sign_in"
 	default:
 		return fmt.Sprintf("Kind(%d)", int(k))
 	}
@@ -76,6 +80,12 @@ func (k Kind) words() wording {
 		return wording{
 			"Confirm your new Notechondria email",
 			"Use this code to confirm your new email address.",
+			"Open settings",
+		}
+	case SignIn:
+		return wording{
+			"Confirm your Notechondria sign-in",
+			"Use this code to confirm a new sign-in to your Notechondria account. If you did not just sign in, change your password.",
 			"Open settings",
 		}
 	default:

@@ -28,7 +28,7 @@ type Fixture struct {
 
 // Seed fills store with three accounts (alice active and staff with a live,
 // an older and a revoked session, an API key, a password-reset code and a
-// GitHub link; bob pending with his registration code; carol deactivated,
+// GitHub link, TOTP and two recovery codes; bob pending with his registration code; carol deactivated,
 // her session revoked), two invitations, the IP-hash key and change-log
 // rows; a fourth, pending account is created and swept again. now is the
 // time of alice's live session.
@@ -85,6 +85,10 @@ func Seed(t testing.TB, store *db.DB, now time.Time) Fixture {
 	_, err = store.BindSocialAccount(ctx, &app.SocialAccount{UserID: alice.ID, Provider: "github", ProviderUID: "583231",
 		Email: "alice@example.com", ExtraData: `{"login":"alice"}`, CreatedAt: now})
 	must(err)
+	// alice has TOTP on (a sealed secret: only its ciphertext is stored)
+	// with two recovery codes.
+	must(store.BeginTOTP(ctx, alice.ID, "c2VhbGVkIFRPVFAgc2VjcmV0", now))
+	must(store.ConfirmTOTP(ctx, alice.ID, 59000000, []string{app.HashHex("rc-one"), app.HashHex("rc-two")}, now))
 	f.IPHashKey, err = store.ServerSecret(ctx, "ip_hash_key", []byte("\x00\x01 an ip-hash key with a NUL \xff"))
 	must(err)
 	// dave never verified: the sweeper deletes him, leaving the highest
@@ -96,6 +100,6 @@ func Seed(t testing.TB, store *db.DB, now time.Time) Fixture {
 	}
 	f.Alice, f.MaxUserID, f.MaxSessionID = alice, dave.ID, live.ID
 	f.Rows = map[string]int64{"users": 3, "sessions": 4, "api_keys": 1, "verification_codes": 2,
-		"invitation_codes": 2, "social_accounts": 1, "server_secrets": 1}
+		"invitation_codes": 2, "social_accounts": 1, "second_factors": 1, "recovery_codes": 2, "server_secrets": 1}
 	return f
 }

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"crypto/subtle"
+	"net/http"
+
+	"github.com/julienschmidt/httprouter"
+
+	"notechondria-auth/app"
+	"notechondria-auth/mail"
+)
+
+// Two-step sign-in messages (CONTRACT 5 "Two-factor auth for password
+// login", built as issue 14 pins it).
+const (
+	msgChallengeUnknown  = "Sign-in rejected: Backend.Creators.Auth/2fa — this sign-in challenge is unknown, expired, already used or ended by too many wrong answers, or it was started on another device; sign in again."
+	msgChannelNotOffered = "Sign-in rejected: Backend.Creators.Auth/2fa — this channel is not offered for this sign-in."
+	msgSecondFactorWrong = "Sign-in rejected: Backend.Creators.Auth/2fa — the code is not correct, has expired or was already used."
+	msgNoChannel         = "Sign-in rejected: Backend.Creators.Auth/2fa — this account has no second step it can use; ask an administrator."
+)
+
+// allChannels are the channel names the endpoints know (passkey and device
+// are answered "not offered" until they are built).
+var allChannels = []string{app.MethodTOTP, app.MethodPasskey, app.MethodDevice, app.MethodEmail, app.MethodRecovery}
+
+// needsSecondStep reports whether a password sign-in of u is two-step.
+func (s *Server) needsSecondStep(u *app.User) bool {
+	return u.SecondFactor || s.cfg.RequireSecondFactor
+}
+
+// channelsFor lists what a password sign-in of u would offer now, in the
+// wire order: "totp" when confirmed, "email" when "confirm new sign-ins" is
+// on (or, under --require-second-factor, when the account has nothing
+// else), "recovery" while unused recovery codes remain.
+func (s *Server) channelsFor(u *app.User, f *app.SecondFactors) []string {
+	have := map[string]bool{}
+	have[app.MethodTOTP] = f.TOTPConfirmed
+	have[app.MethodEmail] = u.Email != "" && (f.ConfirmNewSignIns || (s.cfg.RequireSecondFactor && !f.TOTPConfirmed))
+	have[app.MethodRecovery] = f.TOTPConfirmed && f.RecoveryLeft > 0
+	return app.OrderChannels(have)
+}
+
+// pendingJSON is the answer of a correct password when a second step is
+// needed.
+type pendingJSON struct {
+	Pending2FA  bool     `json:"pending_2fa"`
+	ChallengeID string   `json:"challenge_id"`
+	Channels    []string `json:"channels"`
+	ExpiresAt   string   `json:"expires_at"`
+}
+
+// startChallenge makes the pending sign-in of u, whose password (hash
+// passwordHash) the caller verified, bound to this client.
+func (s *Server) startChallenge(r *http.Request, u *app.User, passwordHash string) (*pendingJSON, error) {
+	f, err := s.store.SecondFactors(r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	channels := s.channelsFor(u, f)
+	if len(channels) == 0 {
+		return nil, app.NonFieldError(msgNoChannel)
+	}
+	id, err := app.RandomHex(s.rand, 32) // 256 bits
+	if err != nil {
+		return nil, app.Internal(err)
+	}
+	now := s.now()
+	c := &app.Challenge{IDHash: app.HashHex(id), UserID: u.ID, IPHash: s.ipHash(s.clientIP(r)),
+		UserAgent: app.TruncateRunes(r.Header.Get("User-Agent"), 512), Channels: channels,
+		FirstFactor: app.MethodPassword, PasswordHash: passwordHash,
+		CreatedAt: now, ExpiresAt: now.Add(app.ChallengeLifetime)}
+	if err := s.store.CreateChallenge(r.Context(), c); err != nil {
+		return nil, err
+	}
+	return &pendingJSON{Pending2FA: true, ChallengeID: id, Channels: channels, ExpiresAt: isoTime(c.ExpiresAt)}, nil
+}
+
+// liveChallenge reads the challenge the request names and checks that it
+// can be answered by this client: live, and started from the same IP hash
+// and User-Agent. Anything else is the same field error, so the answer
+// tells a guesser nothing.
+func (s *Server) liveChallenge(r *http.Request, id string) (*app.Challenge, error) {
+	unknown := app.FieldError("challenge_id", msgChallengeUnknown)
+	c, err := s.store.ChallengeByHash(r.Context(), app.HashHex(id))
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return nil, unknown
+	} else if err != nil {
+		return nil, err
+	}
+	sameIP := subtle.ConstantTimeCompare([]byte(c.IPHash), []byte(s.ipHash(s.clientIP(r)))) == 1
+	sameUA := c.UserAgent == app.TruncateRunes(r.Header.Get("User-Agent"), 512)
+	if !c.Live(s.now()) || !sameIP || !sameUA {
+		return nil, unknown
+	}
+	return c, nil
+}
+
+// handleChallenge is POST auth/2fa/challenge/ {"challenge_id", "channel"}:
+// starts an out-of-band step. "email" mails a 6-digit code to the account
+// (the mail budget of identity codes, per account) and answers
+// {"channel":"email","sent_to":"a***@example.com"}.
+func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	in, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	id, _ := in.str("challenge_id", field{required: true})
+	channel, _ := in.choiceField("channel", allChannels...)
+	if !in.has("channel") {
+		in.fail("channel", "This field is required.")
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	c, err := s.liveChallenge(r, id)
+	if err != nil {
+		return err
+	}
+	if channel != app.MethodEmail || !c.Offers(channel) {
+		return app.FieldError("channel", msgChannelNotOffered)
+	}
+	u, err := s.store.UserByID(r.Context(), c.UserID)
+	if err != nil {
+		return err
+	}
+	res, err := s.take(r, charge{s.budgets.mailOwner, "login2fa:" + accountThrottleKey(u.ID)})
+	if err != nil {
+		return err
+	}
+	if _, err := s.issueAndSend(r, res, mail.SignIn, u.Email, app.FuncLoginChallenge(c.IDHash),
+		app.CodeFunction, u.ID, ""); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"channel": app.MethodEmail, "sent_to": maskEmail(u.Email)})
+	return nil
+}
+
+// handleVerify2FA is POST auth/2fa/verify/ {"challenge_id", "channel",
+// "code"}: a right answer spends the challenge and the factor together and
+// answers the auth payload of a new session; a wrong one counts against
+// the challenge (5 end it) and, before the check, is charged to the
+// account's and the client network's sign-in failure budgets, so guessing
+// across fresh challenges is bounded as password guessing is.
+func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	in, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	id, _ := in.str("challenge_id", field{required: true})
+	channel, _ := in.choiceField("channel", allChannels...)
+	if !in.has("channel") {
+		in.fail("channel", "This field is required.")
+	}
+	code, _ := in.str("code", field{required: true})
+	if err := in.err(); err != nil {
+		return err
+	}
+	c, err := s.liveChallenge(r, id)
+	if err != nil {
+		return err
+	}
+	if !c.Offers(channel) || (channel != app.MethodTOTP && channel != app.MethodEmail && channel != app.MethodRecovery) {
+		return app.FieldError("channel", msgChannelNotOffered)
+	}
+	netKey := "ip:" + clientNet(s.clientIP(r))
+	res, err := s.take(r, charge{s.budgets.loginIP, netKey}, charge{s.budgets.loginAccount, accountThrottleKey(c.UserID)})
+	if err != nil {
+		return err
+	}
+	var step *app.SecondStep
+	if channel == app.MethodEmail {
+		step = &app.SecondStep{UserID: c.UserID, EmailCodeHash: app.CodeHash(code),
+			EmailFunction: app.FuncLoginChallenge(c.IDHash), MaxAttempts: app.ChallengeMaxFailures, Now: s.now()}
+	} else if step, err = s.secondStep(r, c.UserID, channel, code); err != nil {
+		res.refund(r)
+		return err
+	}
+	if step == nil {
+		return s.wrongAnswer(r, c)
+	}
+	if err := s.store.CompleteChallenge(r.Context(), c.IDHash, *step); err != nil {
+		// ENOTFOUND: the challenge was spent meanwhile, or no such recovery
+		// or mailed code; ECONFLICT: a TOTP replay. Both are wrong answers.
+		if ec := app.ErrorCode(err); ec != app.ENOTFOUND && ec != app.ECONFLICT {
+			return err
+		}
+		return s.wrongAnswer(r, c)
+	}
+	res.refund(r)
+	u, err := s.store.UserByID(r.Context(), c.UserID)
+	if err != nil {
+		return err
+	}
+	if !u.IsActive {
+		return app.NonFieldError(msgLoginMismatch)
+	}
+	p, err := s.mintSessionFor(r, u, c.PasswordHash, c.FirstFactor, channel)
+	if app.ErrorCode(err) == app.ECONFLICT {
+		// The password changed since the first step.
+		return app.NonFieldError(msgLoginMismatch)
+	} else if err != nil {
+		return err
+	}
+	writeSecret(w, http.StatusOK, p)
+	return nil
+}
+
+// wrongAnswer counts a wrong answer against the challenge (the budgets
+// stay spent) and answers the field error.
+func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge) error {
+	s.metrics.loginFailures.Add(1)
+	if _, err := s.store.FailChallenge(r.Context(), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+		return err
+	}
+	return app.FieldError("code", msgSecondFactorWrong)
+}
