@@ -37,8 +37,9 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, p httprouter.Params
 // api adapts an apiHandler: it authenticates the caller as mode says,
 // stores it in the request context and writes any returned error.
 func (s *Server) api(route string, mode authMode, h apiHandler) httprouter.Handle {
+	stats := s.metrics.route(route)
 	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) {
-		setRoute(w, route)
+		setRoute(w, stats)
 		if mode != authNone {
 			a, err := s.authenticate(r, true)
 			if err != nil {
