@@ -129,7 +129,7 @@ func (s *Server) handleSessionRevokeOthers(w http.ResponseWriter, r *http.Reques
 // proxy. It is the hot path: a cache hit does no database work and builds
 // no JSON.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
-	a, err := s.authenticate(r, true)
+	a, err := s.authenticate(w, r, true)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
