@@ -16,85 +16,121 @@ func latencyBuckets() []float64 {
 	return []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
 }
 
-type routeStatus struct {
-	route  string
-	status int
-}
-
 type histogram struct {
 	counts []atomic.Uint64 // one per bucket, then +Inf
 	sumUS  atomic.Uint64
 }
 
+// routeStats are the counters of one route name: its latency histogram and
+// one request counter per status seen. A handler gets its route's stats
+// once, when the route is registered, so a request costs no map lookup and
+// no lock; the status list is copied on write (a route sees few statuses).
+type routeStats struct {
+	name     string
+	hist     histogram
+	mu       sync.Mutex                    // serialises writers of statuses
+	statuses atomic.Pointer[[]statusCount] // sorted by code
+}
+
+type statusCount struct {
+	code int
+	n    *atomic.Uint64
+}
+
+// counter returns the request counter of status, creating it on first use.
+func (rs *routeStats) counter(status int) *atomic.Uint64 {
+	if l := rs.statuses.Load(); l != nil {
+		for _, sc := range *l {
+			if sc.code == status {
+				return sc.n
+			}
+		}
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var old []statusCount
+	if l := rs.statuses.Load(); l != nil {
+		old = *l
+	}
+	i := 0
+	for ; i < len(old) && old[i].code <= status; i++ {
+		if old[i].code == status {
+			return old[i].n
+		}
+	}
+	next := make([]statusCount, 0, len(old)+1)
+	next = append(append(append(next, old[:i]...), statusCount{status, new(atomic.Uint64)}), old[i:]...)
+	rs.statuses.Store(&next)
+	return next[i].n
+}
+
 // metrics holds the counters exported at GET /metrics in the Prometheus text
 // format.
 type metrics struct {
-	mu       sync.RWMutex
-	requests map[routeStatus]*atomic.Uint64
-	latency  map[string]*histogram
-	buckets  []float64
+	mu      sync.Mutex // guards routes (taken when routes are registered)
+	routes  map[string]*routeStats
+	buckets []float64
+
+	// The requests no route handler named.
+	unmatched, preflight, redirect *routeStats
 
 	loginFailures, throttled atomic.Uint64
 }
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[routeStatus]*atomic.Uint64{}, latency: map[string]*histogram{}, buckets: latencyBuckets()}
+	m := &metrics{routes: map[string]*routeStats{}, buckets: latencyBuckets()}
+	m.unmatched, m.preflight, m.redirect = m.route("unmatched"), m.route("preflight"), m.route("redirect")
+	return m
 }
 
-func (m *metrics) observe(route string, status int, d time.Duration) {
-	k := routeStatus{route, status}
-	m.mu.RLock()
-	c, ok := m.requests[k]
-	h := m.latency[route]
-	m.mu.RUnlock()
-	if !ok || h == nil {
-		m.mu.Lock()
-		if c = m.requests[k]; c == nil {
-			c = new(atomic.Uint64)
-			m.requests[k] = c
-		}
-		if h = m.latency[route]; h == nil {
-			h = &histogram{counts: make([]atomic.Uint64, len(m.buckets)+1)}
-			m.latency[route] = h
-		}
-		m.mu.Unlock()
+// route returns the stats of a route name, the same for every caller.
+func (m *metrics) route(name string) *routeStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rs := m.routes[name]
+	if rs == nil {
+		rs = &routeStats{name: name, hist: histogram{counts: make([]atomic.Uint64, len(m.buckets)+1)}}
+		m.routes[name] = rs
 	}
-	c.Add(1)
-	sec := d.Seconds()
-	i := sort.SearchFloat64s(m.buckets, sec)
-	h.counts[i].Add(1)
-	h.sumUS.Add(uint64(d.Microseconds()))
+	return rs
+}
+
+func (m *metrics) observe(rs *routeStats, status int, d time.Duration) {
+	rs.counter(status).Add(1)
+	// A linear search: twelve buckets, and most requests end in the first.
+	sec, i := d.Seconds(), 0
+	for i < len(m.buckets) && m.buckets[i] < sec {
+		i++
+	}
+	rs.hist.counts[i].Add(1)
+	rs.hist.sumUS.Add(uint64(d.Microseconds()))
 }
 
 // handleMetrics writes every metric in the Prometheus text exposition format.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	m := s.metrics
-	m.mu.RLock()
-	keys := make([]routeStatus, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
+	m.mu.Lock()
+	routes := make([]*routeStats, 0, len(m.routes))
+	for _, rs := range m.routes {
+		if l := rs.statuses.Load(); l != nil && len(*l) > 0 {
+			routes = append(routes, rs) // seen at least once
+		}
 	}
-	routes := make([]string, 0, len(m.latency))
-	for r := range m.latency {
-		routes = append(routes, r)
-	}
-	m.mu.RUnlock()
-	sort.Slice(keys, func(i, j int) bool {
-		return keys[i].route < keys[j].route || keys[i].route == keys[j].route && keys[i].status < keys[j].status
-	})
-	sort.Strings(routes)
+	m.mu.Unlock()
+	sort.Slice(routes, func(i, j int) bool { return routes[i].name < routes[j].name })
 
 	fmt.Fprintln(w, "# HELP ntc_http_requests_total HTTP requests by route and status.")
 	fmt.Fprintln(w, "# TYPE ntc_http_requests_total counter")
-	m.mu.RLock()
-	for _, k := range keys {
-		fmt.Fprintf(w, "ntc_http_requests_total{route=%q,status=\"%d\"} %d\n", k.route, k.status, m.requests[k].Load())
+	for _, rs := range routes {
+		for _, sc := range *rs.statuses.Load() {
+			fmt.Fprintf(w, "ntc_http_requests_total{route=%q,status=\"%d\"} %d\n", rs.name, sc.code, sc.n.Load())
+		}
 	}
 	fmt.Fprintln(w, "# HELP ntc_http_request_duration_seconds Request latency by route.")
 	fmt.Fprintln(w, "# TYPE ntc_http_request_duration_seconds histogram")
-	for _, route := range routes {
-		h := m.latency[route]
+	for _, rs := range routes {
+		h, route := &rs.hist, rs.name
 		var cum uint64
 		for i, b := range m.buckets {
 			cum += h.counts[i].Load()
@@ -105,7 +141,6 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "ntc_http_request_duration_seconds_sum{route=%q} %g\n", route, float64(h.sumUS.Load())/1e6)
 		fmt.Fprintf(w, "ntc_http_request_duration_seconds_count{route=%q} %d\n", route, cum)
 	}
-	m.mu.RUnlock()
 
 	st := s.core.Stats()
 	active, _ := s.core.ActiveSessions(r.Context())

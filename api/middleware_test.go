@@ -1,8 +1,12 @@
 package api_test
 
-// Tests of middleware.go: CORS.
+// Tests of middleware.go: CORS and request ids.
 
 import (
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"notechondria-auth/api"
@@ -85,4 +89,63 @@ func TestMiddleware_Core_CORS(t *testing.T) {
 	if r.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatal("CORS headers on /healthz")
 	}
+}
+
+// TestMiddleware_Core_RequestID: every answer carries X-Request-Id; a short,
+// safe client value is echoed, anything else is replaced by the server's
+// own "<8 hex>-<base 36 counter>" id, unique per request.
+func TestMiddleware_Core_RequestID(t *testing.T) {
+	e := newEnv(t)
+	own := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-z]+$`)
+	seen := map[string]bool{}
+	for _, path := range []string{"/healthz", "auth/verify/", "nope/", "/api/v1/auth/sessions", "auth/session/"} {
+		for i := 0; i < 3; i++ {
+			id := e.do("GET", path, nil, "").header.Get("X-Request-Id")
+			if !own.MatchString(id) || seen[id] {
+				t.Fatalf("GET %s: X-Request-Id %q (seen before: %v)", path, id, seen[id])
+			}
+			seen[id] = true
+		}
+	}
+	for _, tc := range []struct {
+		sent string
+		echo bool
+	}{
+		{"abc-DEF_012.x", true},
+		{strings.Repeat("a", 64), true},
+		{strings.Repeat("a", 65), false},
+		{"has space", false},
+		{"semi;colon", false},
+	} {
+		got := e.do("GET", "auth/verify/", nil, "", "X-Request-Id", tc.sent).header.Get("X-Request-Id")
+		if tc.echo && got != tc.sent || !tc.echo && !own.MatchString(got) {
+			t.Fatalf("sent %q, got %q", tc.sent, got)
+		}
+	}
+	// Concurrent requests never share an id.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				req, _ := http.NewRequest("GET", e.http.URL+"/healthz", nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				id := resp.Header.Get("X-Request-Id")
+				mu.Lock()
+				if seen[id] || !own.MatchString(id) {
+					t.Errorf("id %q repeated or malformed", id)
+				}
+				seen[id] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
 }

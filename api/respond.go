@@ -37,10 +37,11 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, p httprouter.Params
 // api adapts an apiHandler: it authenticates the caller as mode says,
 // stores it in the request context and writes any returned error.
 func (s *Server) api(route string, mode authMode, h apiHandler) httprouter.Handle {
+	stats := s.metrics.route(route)
 	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) {
-		setRoute(w, route)
+		setRoute(w, stats)
 		if mode != authNone {
-			a, err := s.authenticate(r, true)
+			a, err := s.authenticate(w, r, true)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
@@ -68,14 +69,14 @@ func (s *Server) api(route string, mode authMode, h apiHandler) httprouter.Handl
 }
 
 // authenticate resolves the request's Authorization header through the
-// core: (nil, nil) for an anonymous request, a 401 *app.Error for bad
-// credentials.
-func (s *Server) authenticate(r *http.Request, touch bool) (*app.Auth, error) {
+// core, at the request's clock reading: (nil, nil) for an anonymous
+// request, a 401 *app.Error for bad credentials.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, touch bool) (*app.Auth, error) {
 	hv := r.Header["Authorization"]
 	if len(hv) == 0 {
 		return nil, nil
 	}
-	return s.core.Authenticate(r.Context(), hv[0], touch)
+	return s.core.AuthenticateAt(r.Context(), hv[0], touch, s.requestNow(w))
 }
 
 // writeJSON writes v as compact JSON without HTML escaping (DRF's

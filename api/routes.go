@@ -36,7 +36,11 @@ func (s *Server) routes() http.Handler {
 	}
 	bare := func(method, path string, h httprouter.Handle) {
 		s.routeList = append(s.routeList, Route{method, path})
-		rt.Handle(method, path, h)
+		stats := s.metrics.route(path)
+		rt.Handle(method, path, func(w http.ResponseWriter, r *http.Request, p httprouter.Params) {
+			setRoute(w, stats)
+			h(w, r, p)
+		})
 	}
 	page := func(method, path string, h http.HandlerFunc) {
 		s.routeList = append(s.routeList, Route{method, path})
@@ -118,8 +122,9 @@ func (s *Server) page(route string, h http.HandlerFunc) http.Handler {
 	if strings.HasSuffix(route, "/*file") {
 		route = strings.TrimSuffix(route, "*file")
 	}
+	stats := s.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(w, route)
+		setRoute(w, stats)
 		h(w, r)
 	})
 }
@@ -145,7 +150,7 @@ func (s *Server) notFound(rt *httprouter.Router, w http.ResponseWriter, r *http.
 		s.writeError(w, r, app.Detail(app.ENOTFOUND, "Not found."))
 		return
 	}
-	setRoute(w, "redirect")
+	setRoute(w, s.metrics.redirect)
 	target := alt
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery

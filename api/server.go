@@ -94,6 +94,7 @@ type Server struct {
 	store   app.Store // the core's coherent store
 	log     zerolog.Logger
 	now     func() time.Time
+	since   func(time.Time) time.Duration // request durations, see New
 	rand    io.Reader
 	hasher  *password.Hasher
 	mailer  mail.Mailer
@@ -175,6 +176,14 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 			return nil, err
 		}
 		s.box = box
+	}
+	// Readings of the real clock carry the monotonic clock: a request's
+	// duration is then time.Since its start, one clock read. A test clock's
+	// readings do not; durations are differences of its readings.
+	if t := now(); t != t.Round(0) {
+		s.since = time.Since
+	} else {
+		s.since = func(t time.Time) time.Duration { return now().Sub(t) }
 	}
 	s.google = oauth.NewGoogle(cfg.Google, oauth.Options{Transport: o.Transport, Now: now})
 	s.github = oauth.NewGitHub(cfg.GitHub, oauth.Options{Transport: o.Transport, Now: now})

@@ -130,8 +130,7 @@ func (s *Server) handleSessionRevokeOthers(w http.ResponseWriter, r *http.Reques
 // proxy. It is the hot path: a cache hit does no database work and builds
 // no JSON.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
-	setRoute(w, "/api/v1/auth/verify/")
-	a, err := s.authenticate(r, true)
+	a, err := s.authenticate(w, r, true)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

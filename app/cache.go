@@ -26,6 +26,10 @@ type authEntry struct {
 
 	// Header values for GET auth/verify/, built once per entry.
 	hdrUserID, hdrUsername, hdrSessionID []string
+	// auth is what Authenticate returns for this entry: built once, as
+	// every field of it is fixed for the entry's life (no allocation per
+	// request).
+	auth *Auth
 }
 
 func newAuthEntry(kind CredKind, u *User, s *Session) *authEntry {
@@ -35,6 +39,7 @@ func newAuthEntry(kind CredKind, u *User, s *Session) *authEntry {
 		e.hdrSessionID = []string{itoa(s.ID)}
 		e.lastSeen.Store(s.LastSeenAt.UnixMicro())
 	}
+	e.auth = &Auth{User: u, Session: s, entry: e}
 	return e
 }
 

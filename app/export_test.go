@@ -54,3 +54,7 @@ func (c *Core) ListenForTests(ctx context.Context) {
 	})
 	<-up
 }
+
+// ParseAuthorizationRule is ParseAuthorization without its "Token " fast
+// path, for the test that both agree.
+func ParseAuthorizationRule(h string) (CredKind, string) { return parseAuthorization(h) }

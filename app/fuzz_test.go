@@ -14,11 +14,14 @@ import (
 func FuzzParseAuthorization(f *testing.F) {
 	for _, s := range []string{"", "Token abc", " token\tabc ", "Token", "Token  ", "Bearer ntc_abc",
 		"bearer ntc_x", "Basic Zm9v", "Token ntc_abc", "TOKEN\u00a0k", "Token \u2028k\u2029", "Tok\xffen x",
-		"\u0085Token k", "Bearer ntc_\x00"} {
+		"\u0085Token k", "Bearer ntc_\x00", "Token  k ", "Token \u00a0", "Token k\u2028", "Token \tk\t", "Token\u00a0k"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		kind, key := app.ParseAuthorization(h)
+		if k2, key2 := app.ParseAuthorizationRule(h); k2 != kind || key2 != key {
+			t.Fatalf("%q: fast path (%v, %q), rule (%v, %q)", h, kind, key, k2, key2)
+		}
 		switch kind {
 		case app.CredSession:
 			if key == "" || strings.TrimSpace(key) != key {
