@@ -19,8 +19,8 @@ const (
 	msgNoChannel         = "Sign-in rejected: Backend.Creators.Auth/2fa — this account has no second step it can use; ask an administrator."
 )
 
-// allChannels are the channel names the endpoints know (passkey and device
-// are answered "not offered" until they are built).
+// allChannels are the channel names the endpoints know (passkey is
+// answered "not offered" until it is built).
 var allChannels = []string{app.MethodTOTP, app.MethodPasskey, app.MethodDevice, app.MethodEmail, app.MethodRecovery}
 
 // needsSecondStep reports whether a password sign-in of u is two-step.
@@ -29,12 +29,15 @@ func (s *Server) needsSecondStep(u *app.User) bool {
 }
 
 // channelsFor lists what a password sign-in of u would offer now, in the
-// wire order: "totp" when confirmed, "email" when "confirm new sign-ins" is
-// on (or, under --require-second-factor, when the account has nothing
-// else), "recovery" while unused recovery codes remain.
-func (s *Server) channelsFor(u *app.User, f *app.SecondFactors) []string {
+// wire order: "totp" when confirmed, "device" when "confirm new sign-ins"
+// is on (or --require-second-factor) and otherLive (the account has a live
+// session to approve from), "email" when "confirm new sign-ins" is on (or,
+// under --require-second-factor, when the account has nothing else),
+// "recovery" while unused recovery codes remain.
+func (s *Server) channelsFor(u *app.User, f *app.SecondFactors, otherLive bool) []string {
 	have := map[string]bool{}
 	have[app.MethodTOTP] = f.TOTPConfirmed
+	have[app.MethodDevice] = otherLive && (f.ConfirmNewSignIns || s.cfg.RequireSecondFactor)
 	have[app.MethodEmail] = u.Email != "" && (f.ConfirmNewSignIns || (s.cfg.RequireSecondFactor && !f.TOTPConfirmed))
 	have[app.MethodRecovery] = f.TOTPConfirmed && f.RecoveryLeft > 0
 	return app.OrderChannels(have)
@@ -56,7 +59,11 @@ func (s *Server) startChallenge(r *http.Request, u *app.User, passwordHash strin
 	if err != nil {
 		return nil, err
 	}
-	channels := s.channelsFor(u, f)
+	live, err := s.core.CountOtherLive(r.Context(), u.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	channels := s.channelsFor(u, f, live > 0)
 	if len(channels) == 0 {
 		return nil, app.NonFieldError(msgNoChannel)
 	}
@@ -92,6 +99,9 @@ func (s *Server) liveChallenge(r *http.Request, id string) (*app.Challenge, erro
 	if !c.Live(s.now()) || !sameIP || !sameUA {
 		return nil, unknown
 	}
+	if c.DeviceState == app.DeviceDenied {
+		return nil, app.Detail(app.EFORBIDDEN, msgDeviceDenied)
+	}
 	return c, nil
 }
 
@@ -115,6 +125,9 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httpr
 	c, err := s.liveChallenge(r, id)
 	if err != nil {
 		return err
+	}
+	if channel == app.MethodDevice && c.Offers(channel) {
+		return s.startDevice(w, r, c)
 	}
 	if channel != app.MethodEmail || !c.Offers(channel) {
 		return app.FieldError("channel", msgChannelNotOffered)
@@ -151,13 +164,16 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if !in.has("channel") {
 		in.fail("channel", "This field is required.")
 	}
-	code, _ := in.str("code", field{required: true})
+	code, _ := in.str("code", field{required: channel != app.MethodDevice})
 	if err := in.err(); err != nil {
 		return err
 	}
 	c, err := s.liveChallenge(r, id)
 	if err != nil {
 		return err
+	}
+	if channel == app.MethodDevice && c.Offers(channel) {
+		return s.verifyDevice(w, r, c)
 	}
 	if !c.Offers(channel) || (channel != app.MethodTOTP && channel != app.MethodEmail && channel != app.MethodRecovery) {
 		return app.FieldError("channel", msgChannelNotOffered)
@@ -187,6 +203,12 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		return s.wrongAnswer(r, c)
 	}
 	res.refund(r)
+	return s.finishChallenge(w, r, c, channel)
+}
+
+// finishChallenge answers the auth payload of a new session for the spent
+// challenge c, answered on channel.
+func (s *Server) finishChallenge(w http.ResponseWriter, r *http.Request, c *app.Challenge, channel string) error {
 	u, err := s.store.UserByID(r.Context(), c.UserID)
 	if err != nil {
 		return err

@@ -83,6 +83,9 @@ func (s *Server) routes() http.Handler {
 	api("POST", "auth/2fa/totp/confirm/", authSession, s.handleTOTPConfirm)
 	api("DELETE", "auth/2fa/totp/", authSession, s.stepUp(s.handleTOTPDisable))
 	api("POST", "auth/2fa/recovery-codes/", authSession, s.stepUp(s.handleRecoveryCodes))
+	api("GET", "auth/2fa/pending/", authSession, s.handlePendingSignIns)
+	api("POST", "auth/2fa/pending/:id/approve/", authSession, s.handleApproveSignIn)
+	api("POST", "auth/2fa/pending/:id/deny/", authSession, s.handleDenySignIn)
 	// ours: this API's OpenAPI 3.1 description
 	api("GET", "openapi.json", authNone, s.handleOpenAPI)
 

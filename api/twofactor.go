@@ -48,7 +48,8 @@ type twoFactorJSON struct {
 }
 
 // handleTwoFactorSummary is GET auth/2fa/: what is enabled, and the
-// channels a password sign-in of this account would offer now.
+// channels a password sign-in of this account would offer now (from
+// another device: this session could approve it).
 func (s *Server) handleTwoFactorSummary(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	a := authFrom(r.Context())
 	f, err := s.store.SecondFactors(r.Context(), a.User.ID)
@@ -57,7 +58,7 @@ func (s *Server) handleTwoFactorSummary(w http.ResponseWriter, r *http.Request, 
 	}
 	writeJSON(w, http.StatusOK, twoFactorJSON{TOTP: f.TOTPConfirmed, TOTPPending: !f.TOTPConfirmed && f.TOTPSecret != "",
 		RecoveryCodesLeft: f.RecoveryLeft, ConfirmNewSignIns: f.ConfirmNewSignIns, Passkeys: 0,
-		Required: s.cfg.RequireSecondFactor, Channels: s.channelsFor(a.User, f)})
+		Required: s.cfg.RequireSecondFactor, Channels: s.channelsFor(a.User, f, true)})
 	return nil
 }
 

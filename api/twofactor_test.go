@@ -190,12 +190,12 @@ func TestChallenge_Core_EmailChannel(t *testing.T) {
 	e.createUser("alice", "alice@example.com", pw2)
 	tok := e.login("alice", pw2)
 	r := e.do("PATCH", "auth/2fa/", map[string]any{"confirm_new_sign_ins": true}, tok).expect(t, 200, "")
-	if r.body["confirm_new_sign_ins"] != true || fmt.Sprint(r.body["channels"]) != "[email]" {
+	if r.body["confirm_new_sign_ins"] != true || fmt.Sprint(r.body["channels"]) != "[device email]" {
 		t.Fatalf("patch: %s", r.raw)
 	}
 	e.do("PATCH", "auth/2fa/", map[string]any{"confirm_new_sign_ins": "maybe"}, tok).expectField(t, "confirm_new_sign_ins", "Must be a valid boolean.")
 	id, ch := e.pending("alice@example.com")
-	if fmt.Sprint(ch) != "[email]" {
+	if fmt.Sprint(ch) != "[device email]" { // tok is a live session to approve from
 		t.Fatalf("channels %v", ch)
 	}
 	r = e.do("POST", "auth/2fa/challenge/", map[string]string{"challenge_id": id, "channel": "email"}, "", "User-Agent", ua2).expect(t, 200, "")
@@ -249,11 +249,11 @@ func TestLogin_Core_RequireSecondFactor(t *testing.T) {
 	if s := e.do("GET", "auth/2fa/", nil, tok).expect(t, 200, ""); s.body["required"] != true {
 		t.Fatalf("summary: %s", s.raw)
 	}
-	// With TOTP on, email is no longer offered.
+	// With TOTP on, email is no longer offered; tok can approve.
 	secret, _ := e.enrolTOTP(tok)
 	e.clock.Advance(time.Minute)
 	id, ch = e.pending("alice")
-	if fmt.Sprint(ch) != "[totp recovery]" {
+	if fmt.Sprint(ch) != "[totp device recovery]" {
 		t.Fatalf("channels with TOTP %v", ch)
 	}
 	e.verify(id, "totp", totpCode(t, secret, e.clock.Now())).expect(t, 200, "")

@@ -223,7 +223,8 @@ var readsOnly = map[string]bool{
 	// second factor is (ConfirmTOTP, DisableTOTP, SetConfirmNewSignIns).
 	"SecondFactors": true, "BeginTOTP": true, "ReplaceRecoveryCodes": true, "SpendSecondFactor": true,
 	"CreateChallenge": true, "ChallengeByHash": true, "FailChallenge": true, "CompleteChallenge": true,
-	"SweepChallenges": true,
+	"SweepChallenges": true, "StartDeviceChallenge": true, "PendingDeviceChallenges": true,
+	"AnswerDeviceChallenge": true,
 }
 
 // TestCoherent_EveryStoreMethodIsClassified fails for a Store method in

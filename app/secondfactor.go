@@ -8,9 +8,8 @@ import (
 // Authentication methods a session records (Session.AuthMethods) and the
 // channels of a pending two-step sign-in (Challenge.Channels). The channel
 // order is the wire order of "channels": totp, passkey, device, email,
-// recovery. Passkeys and device approval are named here so that stored
-// challenges and sessions can carry them; part A of issue 14 offers totp,
-// email and recovery.
+// recovery. Passkeys are named here so that stored challenges and
+// sessions can carry them; totp, device, email and recovery are offered.
 const (
 	MethodPassword = "password"
 	MethodEmail    = "email" // a mailed code (registration, sign-in confirmation)
@@ -80,7 +79,21 @@ type Challenge struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	DoneAt       *time.Time
+	// DeviceNumber is the two-digit number the new device shows once the
+	// "device" channel was started ("" before), DeviceChoices the three
+	// numbers (DeviceNumber among them) a signed-in device is offered, and
+	// DeviceState the answer: "" while pending, DeviceApproved or
+	// DeviceDenied.
+	DeviceNumber  string
+	DeviceChoices []string
+	DeviceState   string
 }
+
+// The answers of a device approval (Challenge.DeviceState).
+const (
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+)
 
 // Live reports whether the challenge can still be answered at now: not
 // spent, not expired (strictly after ExpiresAt is expired) and with fewer
@@ -102,7 +115,7 @@ func (c *Challenge) Offers(channel string) bool {
 // SecondStep is what an accepted second-factor answer spends, in the same
 // transaction that spends the challenge (CompleteChallenge) or, for a
 // step-up re-authentication, on its own (SpendSecondFactor). Exactly one of
-// TOTPStep, RecoveryHash and EmailCodeHash is set.
+// TOTPStep, RecoveryHash, EmailCodeHash and DeviceApproval is set.
 type SecondStep struct {
 	UserID int64
 	// TOTPStep: the time step of an accepted TOTP code; refused with
@@ -115,7 +128,10 @@ type SecondStep struct {
 	EmailCodeHash string
 	EmailFunction string
 	MaxAttempts   int
-	Now           time.Time
+	// DeviceApproval: the challenge itself must carry an approval
+	// (DeviceApproved) from a signed-in device; ENOTFOUND otherwise.
+	DeviceApproval bool
+	Now            time.Time
 }
 
 // FuncLoginChallenge is the code function of the mailed code of a pending
@@ -158,6 +174,18 @@ type SecondFactorStore interface {
 	// spent, expired or failed out) together with step, in one
 	// transaction: either both are spent or neither.
 	CompleteChallenge(ctx context.Context, idHash string, step SecondStep) error
+	// StartDeviceChallenge sets the number and choices of a live
+	// challenge's "device" step (a second start replaces them while no
+	// answer was given). ENOTFOUND when the challenge is not live or was
+	// already answered.
+	StartDeviceChallenge(ctx context.Context, idHash, number string, choices []string, now time.Time) error
+	// PendingDeviceChallenges lists the user's live challenges whose
+	// "device" step was started and not answered, oldest first.
+	PendingDeviceChallenges(ctx context.Context, userID int64, now time.Time) ([]*Challenge, error)
+	// AnswerDeviceChallenge records state (DeviceApproved or DeviceDenied)
+	// on the user's live, started, unanswered challenge. ENOTFOUND
+	// otherwise (another account's, expired, spent, answered).
+	AnswerDeviceChallenge(ctx context.Context, userID int64, idHash, state string, now time.Time) error
 	// MarkSessionFresh sets the session's authenticated_at (a step-up) and
 	// returns its key hash. ENOTFOUND when it is not the user's.
 	MarkSessionFresh(ctx context.Context, userID, sessionID int64, now time.Time) (string, error)

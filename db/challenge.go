@@ -10,13 +10,13 @@ import (
 )
 
 const challengeColumns = `id_hash, user_id, ip_hash, user_agent, channels, first_factor,
-	password_hash, failures, created_at, expires_at, done_at`
+	password_hash, failures, created_at, expires_at, done_at, device_number, device_choices, device_state`
 
 // CreateChallenge inserts a pending sign-in.
 func (db *DB) CreateChallenge(ctx context.Context, c *app.Challenge) error {
 	return db.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO login_challenges (`+challengeColumns+`)
-			VALUES (?,?,?,?,?,?,?,?,?,?,NULL)`, c.IDHash, c.UserID, c.IPHash, c.UserAgent,
+			VALUES (?,?,?,?,?,?,?,?,?,?,NULL,'','','')`, c.IDHash, c.UserID, c.IPHash, c.UserAgent,
 			strings.Join(c.Channels, ","), c.FirstFactor, c.PasswordHash, c.Failures,
 			micros(c.CreatedAt), micros(c.ExpiresAt))
 		return err
@@ -25,18 +25,30 @@ func (db *DB) CreateChallenge(ctx context.Context, c *app.Challenge) error {
 
 // ChallengeByHash returns a pending sign-in, live or not. ENOTFOUND.
 func (db *DB) ChallengeByHash(ctx context.Context, idHash string) (*app.Challenge, error) {
-	c := &app.Challenge{}
-	var channels string
-	var created, expires int64
-	var done sql.NullInt64
-	err := db.rd.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM login_challenges
-		WHERE id_hash = ?`, idHash).Scan(&c.IDHash, &c.UserID, &c.IPHash, &c.UserAgent, &channels,
-		&c.FirstFactor, &c.PasswordHash, &c.Failures, &created, &expires, &done)
+	c, err := scanChallenge(db.rd.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM login_challenges
+		WHERE id_hash = ?`, idHash))
 	if err != nil {
 		return nil, translate(err)
 	}
+	return c, nil
+}
+
+// scanChallenge reads one row of challengeColumns.
+func scanChallenge(row interface{ Scan(...any) error }) (*app.Challenge, error) {
+	c := &app.Challenge{}
+	var channels, choices string
+	var created, expires int64
+	var done sql.NullInt64
+	if err := row.Scan(&c.IDHash, &c.UserID, &c.IPHash, &c.UserAgent, &channels,
+		&c.FirstFactor, &c.PasswordHash, &c.Failures, &created, &expires, &done,
+		&c.DeviceNumber, &choices, &c.DeviceState); err != nil {
+		return nil, err
+	}
 	if channels != "" {
 		c.Channels = strings.Split(channels, ",")
+	}
+	if choices != "" {
+		c.DeviceChoices = strings.Split(choices, ",")
 	}
 	c.CreatedAt, c.ExpiresAt, c.DoneAt = fromMicros(created), fromMicros(expires), fromNullMicros(done)
 	return c, nil
@@ -65,6 +77,9 @@ func (db *DB) CompleteChallenge(ctx context.Context, idHash string, step app.Sec
 			return err
 		} else if n == 0 {
 			return &app.Error{Code: app.ENOTFOUND, Message: "Challenge not found."}
+		}
+		if step.DeviceApproval {
+			return spendApproval(ctx, tx, idHash)
 		}
 		return spendStep(ctx, tx, step)
 	})
