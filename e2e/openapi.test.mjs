@@ -546,7 +546,7 @@ describe('OpenAPI description against the real binary', () => {
     const codes = (await call('POST', 'auth/2fa/totp/confirm/', { token: tok, json: { code: totp(secret) }, status: 200 })).data.recovery_codes;
     assert.equal(codes.length, 10);
     const on = await call('PATCH', 'auth/2fa/', { token: tok, json: { confirm_new_sign_ins: true }, status: 200 });
-    assert.deepEqual(on.data.channels, ['totp', 'email', 'recovery']);
+    assert.deepEqual(on.data.channels, ['totp', 'device', 'email', 'recovery']);
 
     let pending = (await call('POST', 'auth/login/', login)).data;
     assert.equal(pending.pending_2fa, true);
@@ -554,11 +554,26 @@ describe('OpenAPI description against the real binary', () => {
     const from = server.lines.length;
     const sent = await call('POST', 'auth/2fa/challenge/', { json: { challenge_id: pending.challenge_id, channel: 'email' }, status: 200 });
     assert.equal(sent.data.sent_to, 'b***@new.example.com');
-    await call('POST', 'auth/2fa/challenge/', { json: { challenge_id: pending.challenge_id, channel: 'device' }, status: 400 });
     const mailed = await mailedCode(NEW_EMAIL, from);
     await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id }, status: 400 });
     const viaEmail = await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'email', code: mailed }, status: 200 });
     assert.deepEqual(viaEmail.data.session.auth_methods, ['password', 'email']);
+    // Approval from the signed-in device, by number.
+    pending = (await call('POST', 'auth/login/', login)).data;
+    assert.ok(pending.channels.includes('device'));
+    const shown = (await call('POST', 'auth/2fa/challenge/', { json: { challenge_id: pending.challenge_id, channel: 'device' }, status: 200 })).data.number;
+    await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'device' }, status: 202 });
+    const waiting = (await call('GET', 'auth/2fa/pending/', { token: tok, status: 200 })).data;
+    assert.equal(waiting.length, 1);
+    assert.ok(waiting[0].choices.includes(shown));
+    await call('POST', `auth/2fa/pending/${waiting[0].id}/approve/`, { token: tok, json: { number: shown }, status: 204 });
+    const viaDevice = await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'device' }, status: 200 });
+    assert.deepEqual(viaDevice.data.session.auth_methods, ['password', 'device']);
+    pending = (await call('POST', 'auth/login/', login)).data;
+    await call('POST', 'auth/2fa/challenge/', { json: { challenge_id: pending.challenge_id, channel: 'device' }, status: 200 });
+    const denied = (await call('GET', 'auth/2fa/pending/', { token: tok, status: 200 })).data[0];
+    await call('POST', `auth/2fa/pending/${denied.id}/deny/`, { token: tok, status: 204 });
+    await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'device' }, status: 403 });
     pending = (await call('POST', 'auth/login/', login)).data;
     await call('POST', 'auth/2fa/verify/', { json: { challenge_id: pending.challenge_id, channel: 'recovery', code: codes[0] }, status: 200 });
     pending = (await call('POST', 'auth/login/', login)).data;
