@@ -105,19 +105,28 @@ func (s *Server) liveChallenge(r *http.Request, id string) (*app.Challenge, erro
 	return c, nil
 }
 
+// challengeFields reads the challenge_id and channel (both required) of a
+// two-step request; the caller reads its other fields, then in.err().
+func challengeFields(r *http.Request) (in *input, id, channel string, err error) {
+	if in, err = decodeBody(r); err != nil {
+		return nil, "", "", err
+	}
+	id, _ = in.str("challenge_id", field{required: true})
+	channel, _ = in.choiceField("channel", allChannels...)
+	if !in.has("channel") {
+		in.fail("channel", "This field is required.")
+	}
+	return in, id, channel, nil
+}
+
 // handleChallenge is POST auth/2fa/challenge/ {"challenge_id", "channel"}:
 // starts an out-of-band step. "email" mails a 6-digit code to the account
 // (the mail budget of identity codes, per account) and answers
 // {"channel":"email","sent_to":"a***@example.com"}.
 func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	in, err := decodeBody(r)
+	in, id, channel, err := challengeFields(r)
 	if err != nil {
 		return err
-	}
-	id, _ := in.str("challenge_id", field{required: true})
-	channel, _ := in.choiceField("channel", allChannels...)
-	if !in.has("channel") {
-		in.fail("channel", "This field is required.")
 	}
 	if err := in.err(); err != nil {
 		return err
@@ -155,14 +164,9 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httpr
 // account's and the client network's sign-in failure budgets, so guessing
 // across fresh challenges is bounded as password guessing is.
 func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	in, err := decodeBody(r)
+	in, id, channel, err := challengeFields(r)
 	if err != nil {
 		return err
-	}
-	id, _ := in.str("challenge_id", field{required: true})
-	channel, _ := in.choiceField("channel", allChannels...)
-	if !in.has("channel") {
-		in.fail("channel", "This field is required.")
 	}
 	code, _ := in.str("code", field{required: channel != app.MethodDevice})
 	if err := in.err(); err != nil {
