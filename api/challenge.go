@@ -76,7 +76,8 @@ func (s *Server) startChallenge(r *http.Request, u *app.User, passwordHash strin
 		UserAgent: app.TruncateRunes(r.Header.Get("User-Agent"), 512), Channels: channels,
 		FirstFactor: app.MethodPassword, PasswordHash: passwordHash,
 		CreatedAt: now, ExpiresAt: now.Add(app.ChallengeLifetime)}
-	if err := s.store.CreateChallenge(r.Context(), c); err != nil {
+	a := s.audit(r).Add(u.ID, app.EventSecondStepRequired, map[string]any{"channels": channels})
+	if err := s.store.CreateChallenge(audited(r, a), c); err != nil {
 		return nil, err
 	}
 	return &pendingJSON{Pending2FA: true, ChallengeID: id, Channels: channels, ExpiresAt: isoTime(c.ExpiresAt)}, nil
@@ -184,6 +185,9 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	}
 	netKey := "ip:" + clientNet(s.clientIP(r))
 	res, err := s.take(r, charge{s.budgets.loginIP, netKey}, charge{s.budgets.loginAccount, accountThrottleKey(c.UserID)})
+	if app.ErrorCode(err) == app.ERATELIMIT {
+		s.loginFailed(r, c.UserID, app.ReasonThrottled, channel)
+	}
 	if err != nil {
 		return err
 	}
@@ -196,15 +200,16 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		return err
 	}
 	if step == nil {
-		return s.wrongAnswer(r, c)
+		return s.wrongAnswer(r, c, channel)
 	}
-	if err := s.store.CompleteChallenge(r.Context(), c.IDHash, *step); err != nil {
+	approved := s.audit(r).Add(c.UserID, app.EventSecondStepApproved, map[string]any{"channel": channel})
+	if err := s.store.CompleteChallenge(audited(r, approved), c.IDHash, *step); err != nil {
 		// ENOTFOUND: the challenge was spent meanwhile, or no such recovery
 		// or mailed code; ECONFLICT: a TOTP replay. Both are wrong answers.
 		if ec := app.ErrorCode(err); ec != app.ENOTFOUND && ec != app.ECONFLICT {
 			return err
 		}
-		return s.wrongAnswer(r, c)
+		return s.wrongAnswer(r, c, channel)
 	}
 	res.refund(r)
 	return s.finishChallenge(w, r, c, channel)
@@ -231,11 +236,14 @@ func (s *Server) finishChallenge(w http.ResponseWriter, r *http.Request, c *app.
 	return nil
 }
 
-// wrongAnswer counts a wrong answer against the challenge (the budgets
-// stay spent) and answers the field error.
-func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge) error {
+// wrongAnswer counts a wrong answer on channel against the challenge (the
+// budgets stay spent), recorded as a failed sign-in in the same
+// transaction, and answers the field error.
+func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge, channel string) error {
 	s.metrics.loginFailures.Add(1)
-	if _, err := s.store.FailChallenge(r.Context(), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+	a := s.audit(r).Add(c.UserID, app.EventLoginFailed,
+		map[string]any{"reason": app.ReasonWrongSecondFactor, "channel": channel})
+	if _, err := s.store.FailChallenge(audited(r, a), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
 		return err
 	}
 	return app.FieldError("code", msgSecondFactorWrong)

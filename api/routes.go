@@ -86,12 +86,19 @@ func (s *Server) routes() http.Handler {
 	api("GET", "auth/2fa/pending/", authSession, s.handlePendingSignIns)
 	api("POST", "auth/2fa/pending/:id/approve/", authSession, s.handleApproveSignIn)
 	api("POST", "auth/2fa/pending/:id/deny/", authSession, s.handleDenySignIn)
+	// ours (issue 15): the security log
+	api("GET", "auth/security-log/", authSession, s.handleSecurityLog)
 	// ours: this API's OpenAPI 3.1 description
 	api("GET", "openapi.json", authNone, s.handleOpenAPI)
 
 	// The OAuth callback pages (CONTRACT "OAuth callback", project level).
 	page("GET", "/auth/google/callback", s.handleOAuthCallback(oauth.ProviderGoogle))
 	page("GET", "/auth/github/callback", s.handleOAuthCallback(oauth.ProviderGitHub))
+
+	// The links of the security notices ("This wasn't me", undo an email
+	// change): a page with one button, and the button.
+	page("GET", securityLinkPath+":token", s.handleSecurityLinkPage)
+	page("POST", securityLinkPath+":token", s.handleSecurityLinkUse)
 
 	// Operations.
 	page("GET", "/healthz", s.handleHealthz)

@@ -114,6 +114,9 @@ type Server struct {
 	hdrNoStore []string // shared, never mutated: "Cache-Control: no-store"
 
 	draining atomic.Bool // set by Drain: the process is about to stop
+
+	throttleNotes *throttleNotes // throttled sign-ins recorded once a minute
+	notices       *notices       // the security notices being sent
 }
 
 // DefaultConfig returns the compiled-in defaults.
@@ -169,6 +172,9 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		metrics: newMetrics(),
 		budgets: newBudgets(cfg, now, o.Budgets, o.Logger),
 		rows:    newRowMemo(cfg.CacheSize),
+
+		throttleNotes: newThrottleNotes(),
+		notices:       newNotices(),
 	}
 	if o.SecretsKey != nil {
 		box, err := app.NewSealBox(o.SecretsKey, o.Rand)
@@ -217,7 +223,7 @@ func (s *Server) WipeSessions(ctx context.Context) (int, error) { return s.core.
 // Run runs the core's background work and cleans the throttles after every
 // sweep, until ctx ends; then pending touches are flushed.
 func (s *Server) Run(ctx context.Context) {
-	s.core.Run(ctx, func() { s.budgets.sweep(ctx) })
+	s.core.Run(ctx, func() { s.budgets.sweep(ctx); s.throttleNotes.sweep(s.now()) })
 }
 
 // Drain marks the server as stopping (serve's --drain-timeout): from now on

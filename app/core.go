@@ -149,9 +149,13 @@ func (c *Core) Config() Config { return c.cfg }
 func (c *Core) Now() time.Time { return c.now() }
 
 // WipeSessions revokes every session (--wipe-sessions-on-boot) and returns
-// the count.
+// the count; every account that had one gets a session.revoked event
+// (cause boot_wipe) in the same transaction.
 func (c *Core) WipeSessions(ctx context.Context) (int, error) {
-	return c.store.RevokeAllSessions(ctx, c.now())
+	now := c.now()
+	a := NewAudit(c.rand, now, Actor{})
+	a.Cause = CauseBootWipe
+	return c.store.RevokeAllSessions(WithAudit(ctx, a), now)
 }
 
 // Run runs the background work (touch writer, sweeper, change-log watch)

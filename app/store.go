@@ -20,6 +20,8 @@ type Store interface {
 	AccountStore
 	ChangeStore
 	SecondFactorStore
+	SecurityLogStore
+	ActionTokenStore
 	// Ping checks that the database answers and migrations are current.
 	Ping(ctx context.Context) error
 }

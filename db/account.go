@@ -150,6 +150,7 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 			}
 			return err
 		}
+		tx.noteSubject(u.ID)
 		// The reset proves who owns the inbox, so a contested registration
 		// (see Register) is settled: verification keeps this password.
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password = ?, registration_contested = 0
