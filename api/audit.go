@@ -32,7 +32,9 @@ func (s *Server) signInAudit(r *http.Request, u *app.User, methods []string, det
 		detail = map[string]any{}
 	}
 	detail["methods"] = methods
-	a := s.audit(r).Add(u.ID, app.EventLoginSucceeded, detail)
+	a := s.audit(r)
+	a.Actor.SessionID = 0 // the event is the new session's (the store fills it in)
+	a.Add(u.ID, app.EventLoginSucceeded, detail)
 	a.Device = app.DeviceFingerprint(s.ipKey, r.Header.Get("User-Agent"), s.clientIP(r))
 	return a
 }

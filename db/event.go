@@ -59,10 +59,10 @@ func writeAudit(ctx context.Context, tx *txn) ([]*app.Event, error) {
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
-	var events []*app.Event
-	if !tx.unchanged {
-		events = append(events, a.Events...)
+	if tx.unchanged {
+		return nil, nil
 	}
+	events := append([]*app.Event(nil), a.Events...)
 	for _, ev := range events {
 		if ev.UserID == 0 {
 			ev.UserID = tx.subject
