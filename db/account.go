@@ -100,7 +100,7 @@ func (db *DB) VerifyEmail(ctx context.Context, email, codeHash string, maxAttemp
 		} else if c == nil {
 			missed = true
 			tx.noChange() // a wrong try is counted; nothing the audit describes happened
-			return nil // commit the wrong try
+			return nil    // commit the wrong try
 		}
 		var id int64
 		var contested bool
