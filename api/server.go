@@ -85,6 +85,8 @@ type Options struct {
 	// --secrets-key-file). nil: authenticator apps cannot be set up or
 	// used (503).
 	SecretsKey []byte
+	// Webhooks is the webhook deliverer, for /metrics (nil: no webhooks).
+	Webhooks interface{ Stats() app.DeliveryStats }
 }
 
 // Server is the HTTP application on top of a session core.
@@ -115,6 +117,7 @@ type Server struct {
 
 	draining atomic.Bool // set by Drain: the process is about to stop
 
+	webhooks      interface{ Stats() app.DeliveryStats }
 	throttleNotes *throttleNotes // throttled sign-ins recorded once a minute
 	notices       *notices       // the security notices being sent
 }
@@ -173,6 +176,7 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		budgets: newBudgets(cfg, now, o.Budgets, o.Logger),
 		rows:    newRowMemo(cfg.CacheSize),
 
+		webhooks:      o.Webhooks,
 		throttleNotes: newThrottleNotes(),
 		notices:       newNotices(),
 	}

@@ -88,6 +88,9 @@ const (
 	ReasonThrottled         = "throttled"
 )
 
+// DefaultSecurityLogRetention is how long events are kept by default.
+const DefaultSecurityLogRetention = 180 * 24 * time.Hour
+
 // RevokedIDsShown bounds the session ids a session.revoked event lists (a
 // login flood can leave thousands of sessions; count has them all).
 const RevokedIDsShown = 20
