@@ -158,7 +158,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		ms.Shutdown(sctx)
 	}
 	stopBG()
-	<-done // Run flushes pending touches before it returns
+	<-done            // Run flushes pending touches before it returns
 	srv.WaitNotices() // security notices already handed to the mailer
 	log.Info().Msg("stopped")
 	if errors.Is(serveErr, http.ErrServerClosed) {
