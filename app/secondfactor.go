@@ -8,8 +8,7 @@ import (
 // Authentication methods a session records (Session.AuthMethods) and the
 // channels of a pending two-step sign-in (Challenge.Channels). The channel
 // order is the wire order of "channels": totp, passkey, device, email,
-// recovery. Passkeys are named here so that stored challenges and
-// sessions can carry them; totp, device, email and recovery are offered.
+// recovery.
 const (
 	MethodPassword = "password"
 	MethodEmail    = "email" // a mailed code (registration, sign-in confirmation)
@@ -55,12 +54,14 @@ type SecondFactors struct {
 	ConfirmNewSignIns bool
 	// RecoveryLeft counts the unused recovery codes.
 	RecoveryLeft int
-	UpdatedAt    time.Time
+	// Passkeys counts the registered passkeys.
+	Passkeys  int
+	UpdatedAt time.Time
 }
 
-// Any reports whether the account has a second factor: a confirmed TOTP or
-// "confirm new sign-ins" (User.SecondFactor mirrors it).
-func (f *SecondFactors) Any() bool { return f.TOTPConfirmed || f.ConfirmNewSignIns }
+// Any reports whether the account has a second factor: a confirmed TOTP, a
+// passkey or "confirm new sign-ins" (User.SecondFactor mirrors it).
+func (f *SecondFactors) Any() bool { return f.TOTPConfirmed || f.ConfirmNewSignIns || f.Passkeys > 0 }
 
 // Challenge is a pending two-step sign-in. The client holds the id; only
 // its hash (IDHash) is stored.
@@ -189,7 +190,7 @@ type SecondFactorStore interface {
 	// MarkSessionFresh sets the session's authenticated_at (a step-up) and
 	// returns its key hash. ENOTFOUND when it is not the user's.
 	MarkSessionFresh(ctx context.Context, userID, sessionID int64, now time.Time) (string, error)
-	// SweepChallenges deletes up to limit challenges that expired before
-	// before.
+	// SweepChallenges deletes up to limit challenges, and up to limit
+	// WebAuthn ceremonies, that expired before before (the larger count).
 	SweepChallenges(ctx context.Context, before time.Time, limit int) (int, error)
 }
