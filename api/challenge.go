@@ -19,8 +19,7 @@ const (
 	msgNoChannel         = "Sign-in rejected: Backend.Creators.Auth/2fa — this account has no second step it can use; ask an administrator."
 )
 
-// allChannels are the channel names the endpoints know (passkey is
-// answered "not offered" until it is built).
+// allChannels are the channel names the endpoints know.
 var allChannels = []string{app.MethodTOTP, app.MethodPasskey, app.MethodDevice, app.MethodEmail, app.MethodRecovery}
 
 // needsSecondStep reports whether a password sign-in of u is two-step.
@@ -29,7 +28,7 @@ func (s *Server) needsSecondStep(u *app.User) bool {
 }
 
 // channelsFor lists what a password sign-in of u would offer now, in the
-// wire order: "totp" when confirmed, "device" when "confirm new sign-ins"
+// wire order: "totp" when confirmed, "passkey" with a passkey, "device" when "confirm new sign-ins"
 // is on (or --require-second-factor) and otherLive (the account has a live
 // session to approve from), "email" when "confirm new sign-ins" is on (or,
 // under --require-second-factor, when the account has nothing else),
@@ -37,6 +36,7 @@ func (s *Server) needsSecondStep(u *app.User) bool {
 func (s *Server) channelsFor(u *app.User, f *app.SecondFactors, otherLive bool) []string {
 	have := map[string]bool{}
 	have[app.MethodTOTP] = f.TOTPConfirmed
+	have[app.MethodPasskey] = f.Passkeys > 0
 	have[app.MethodDevice] = otherLive && (f.ConfirmNewSignIns || s.cfg.RequireSecondFactor)
 	have[app.MethodEmail] = u.Email != "" && (f.ConfirmNewSignIns || (s.cfg.RequireSecondFactor && !f.TOTPConfirmed))
 	have[app.MethodRecovery] = f.TOTPConfirmed && f.RecoveryLeft > 0
@@ -138,6 +138,9 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httpr
 	if channel == app.MethodDevice && c.Offers(channel) {
 		return s.startDevice(w, r, c)
 	}
+	if channel == app.MethodPasskey && c.Offers(channel) {
+		return s.startPasskey(w, r, c)
+	}
 	if channel != app.MethodEmail || !c.Offers(channel) {
 		return app.FieldError("channel", msgChannelNotOffered)
 	}
@@ -168,7 +171,13 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if err != nil {
 		return err
 	}
-	code, _ := in.str("code", field{required: channel != app.MethodDevice})
+	var code string
+	var credential []byte
+	if channel == app.MethodPasskey {
+		credential, _ = in.object("credential", true)
+	} else {
+		code, _ = in.str("code", field{required: channel != app.MethodDevice})
+	}
 	if err := in.err(); err != nil {
 		return err
 	}
@@ -179,7 +188,7 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if channel == app.MethodDevice && c.Offers(channel) {
 		return s.verifyDevice(w, r, c)
 	}
-	if !c.Offers(channel) || (channel != app.MethodTOTP && channel != app.MethodEmail && channel != app.MethodRecovery) {
+	if !c.Offers(channel) || channel == app.MethodDevice {
 		return app.FieldError("channel", msgChannelNotOffered)
 	}
 	netKey := "ip:" + clientNet(s.clientIP(r))
@@ -188,10 +197,16 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		return err
 	}
 	var step *app.SecondStep
-	if channel == app.MethodEmail {
+	switch channel {
+	case app.MethodEmail:
 		step = &app.SecondStep{UserID: c.UserID, EmailCodeHash: app.CodeHash(code),
 			EmailFunction: app.FuncLoginChallenge(c.IDHash), MaxAttempts: app.ChallengeMaxFailures, Now: s.now()}
-	} else if step, err = s.secondStep(r, c.UserID, channel, code); err != nil {
+	case app.MethodPasskey:
+		step, err = s.passkeyStep(r, c, credential)
+	default:
+		step, err = s.secondStep(r, c.UserID, channel, code)
+	}
+	if err != nil {
 		res.refund(r)
 		return err
 	}

@@ -116,7 +116,8 @@ func (c *Challenge) Offers(channel string) bool {
 // SecondStep is what an accepted second-factor answer spends, in the same
 // transaction that spends the challenge (CompleteChallenge) or, for a
 // step-up re-authentication, on its own (SpendSecondFactor). Exactly one of
-// TOTPStep, RecoveryHash, EmailCodeHash and DeviceApproval is set.
+// TOTPStep, RecoveryHash, EmailCodeHash, DeviceApproval and
+// PasskeyCredentialID is set.
 type SecondStep struct {
 	UserID int64
 	// TOTPStep: the time step of an accepted TOTP code; refused with
@@ -132,7 +133,13 @@ type SecondStep struct {
 	// DeviceApproval: the challenge itself must carry an approval
 	// (DeviceApproved) from a signed-in device; ENOTFOUND otherwise.
 	DeviceApproval bool
-	Now            time.Time
+	// PasskeyCredentialID: a passkey of the account whose assertion the
+	// caller verified; spending stores PasskeyCredential (the record with
+	// its new sign counter) and the time of use; ENOTFOUND when the
+	// passkey was removed meanwhile.
+	PasskeyCredentialID string
+	PasskeyCredential   []byte
+	Now                 time.Time
 }
 
 // FuncLoginChallenge is the code function of the mailed code of a pending

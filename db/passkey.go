@@ -99,16 +99,18 @@ func (db *DB) DeletePasskey(ctx context.Context, userID, id int64, _ time.Time) 
 // UsePasskey stores the credential record after an assertion and the time
 // of use. ENOTFOUND.
 func (db *DB) UsePasskey(ctx context.Context, userID int64, credentialID string, credential []byte, now time.Time) error {
-	return db.write(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE passkeys SET credential = ?, last_used_at = ?
-			WHERE user_id = ? AND credential_id = ?`, string(credential), micros(now), userID, credentialID)
-		if n, err := rowsAffected(res, err); err != nil {
-			return err
-		} else if n == 0 {
-			return &app.Error{Code: app.ENOTFOUND, Message: "Passkey not found."}
-		}
-		return nil
-	})
+	return db.write(ctx, func(tx *txn) error { return usePasskey(ctx, tx, userID, credentialID, credential, now) })
+}
+
+func usePasskey(ctx context.Context, tx *txn, userID int64, credentialID string, credential []byte, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE passkeys SET credential = ?, last_used_at = ?
+		WHERE user_id = ? AND credential_id = ?`, string(credential), micros(now), userID, credentialID)
+	if n, err := rowsAffected(res, err); err != nil {
+		return err
+	} else if n == 0 {
+		return &app.Error{Code: app.ENOTFOUND, Message: "Passkey not found."}
+	}
+	return nil
 }
 
 // PutCeremony stores a ceremony, replacing one with the same id hash.

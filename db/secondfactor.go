@@ -164,6 +164,8 @@ func spendStep(ctx context.Context, tx *txn, step app.SecondStep) error {
 			return &app.Error{Code: app.ENOTFOUND, Message: "No such recovery code."}
 		}
 		return err
+	case step.PasskeyCredentialID != "":
+		return usePasskey(ctx, tx, step.UserID, step.PasskeyCredentialID, step.PasskeyCredential, step.Now)
 	case step.EmailCodeHash != "":
 		c, err := consumeOrMiss(ctx, tx, step.EmailFunction, app.CodeFunction, step.EmailCodeHash,
 			step.UserID, step.MaxAttempts, step.Now)
