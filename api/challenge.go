@@ -16,6 +16,7 @@ const (
 	msgChallengeUnknown  = "Sign-in rejected: Backend.Creators.Auth/2fa — this sign-in challenge is unknown, expired, already used or ended by too many wrong answers, or it was started on another device; sign in again."
 	msgChannelNotOffered = "Sign-in rejected: Backend.Creators.Auth/2fa — this channel is not offered for this sign-in."
 	msgSecondFactorWrong = "Sign-in rejected: Backend.Creators.Auth/2fa — the code is not correct, has expired or was already used."
+	msgPasskeyStepWrong  = "Sign-in rejected: Backend.Creators.Auth/2fa — the passkey's answer could not be verified, or the passkey step was not started (POST auth/2fa/challenge/ first); start it again."
 	msgNoChannel         = "Sign-in rejected: Backend.Creators.Auth/2fa — this account has no second step it can use; ask an administrator."
 )
 
@@ -211,7 +212,7 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		return err
 	}
 	if step == nil {
-		return s.wrongAnswer(r, c)
+		return s.wrongAnswer(r, c, channel)
 	}
 	if err := s.store.CompleteChallenge(r.Context(), c.IDHash, *step); err != nil {
 		// ENOTFOUND: the challenge was spent meanwhile, or no such recovery
@@ -219,7 +220,7 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		if ec := app.ErrorCode(err); ec != app.ENOTFOUND && ec != app.ECONFLICT {
 			return err
 		}
-		return s.wrongAnswer(r, c)
+		return s.wrongAnswer(r, c, channel)
 	}
 	res.refund(r)
 	return s.finishChallenge(w, r, c, channel)
@@ -247,11 +248,15 @@ func (s *Server) finishChallenge(w http.ResponseWriter, r *http.Request, c *app.
 }
 
 // wrongAnswer counts a wrong answer against the challenge (the budgets
-// stay spent) and answers the field error.
-func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge) error {
+// stay spent) and answers the field error: on "credential" for a passkey,
+// else on "code".
+func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge, channel string) error {
 	s.metrics.loginFailures.Add(1)
 	if _, err := s.store.FailChallenge(r.Context(), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
 		return err
+	}
+	if channel == app.MethodPasskey {
+		return app.FieldError("credential", msgPasskeyStepWrong)
 	}
 	return app.FieldError("code", msgSecondFactorWrong)
 }
