@@ -7,23 +7,31 @@
  *
  *   dom.js      helpers without state (DOM, times, messages, form errors)
  *   client.js   the API client and the signed-in state
+ *   secondstep.js  the second step of a password sign-in (pending_2fa)
+ *   stepup.js   the "Confirm it's you" dialog before changes that need a recent sign-in
+ *   twofactor.js   the Two-step sign-in card (authenticator app, recovery codes, confirm new sign-ins)
+ *   approvals.js   sign-ins waiting for this device's approval, on the Active sessions card
  *   app.js      views, sign-in and registration, the account cards, boot
  */
 import {
-  $, browserName, busy, checkRequired, clearFormErrors, deviceIcon, el, formatDate, humanize,
+  $, browserName, busy, checkRequired, clearFormErrors, copyText, deviceIcon, el, formatDate, humanize,
   parseTime, plural, relativeTime, setMessage, setNotice, svg
 } from './dom.js';
 import {
   ApiError, TOKEN_KEY, api, clearToken, describeError, loadToken, onSessionEnded, saveToken,
   showError, state, submitForm
 } from './client.js';
+import { bindSecondStep, startSecondStep } from './secondstep.js';
+import { bindStepUp, closeStepUp } from './stepup.js';
+import { bindTwoFactor, loadTwoFactor, resetTwoFactor } from './twofactor.js';
+import { bindApprovals, startApprovals, stopApprovals } from './approvals.js';
 
 var API = '/api/v1/';
 var SESSION_ENDED = 'Your session has ended. Please sign in again.';
 
 // ---------------------------------------------------------------- views
 
-var VIEWS = ['loading', 'signin', 'register', 'verify', 'forgot', 'account'];
+var VIEWS = ['loading', 'signin', 'second', 'register', 'verify', 'forgot', 'account'];
 var currentView = null;
 
 function show(name, opts) {
@@ -34,7 +42,7 @@ function show(name, opts) {
   document.body.setAttribute('data-view', name);
   $('topbar-user').hidden = name !== 'account';
   var titles = {
-    loading: 'Account', signin: 'Sign in', register: 'Create an account', verify: 'Verify your email',
+    loading: 'Account', signin: 'Sign in', second: 'Sign in', register: 'Create an account', verify: 'Verify your email',
     forgot: 'Reset your password', account: 'Your account'
   };
   document.title = titles[name] + ' · Notechondria';
@@ -84,7 +92,8 @@ function bindSignIn() {
       .then(function (r) {
         form.reset();
         setNotice($('app-notice'), null, '');
-        onAuthPayload(r.data);
+        if (r.data && r.data.pending_2fa) startSecondStep(r.data, v.identifier);
+        else onAuthPayload(r.data);
       });
   });
 }
@@ -231,6 +240,9 @@ function displayName(user) {
 }
 
 function resetAccountView() {
+  closeStepUp();
+  stopApprovals();
+  resetTwoFactor();
   state.sessions = [];
   state.apiKeyPrefix = null;
   $('sessions-list').textContent = '';
@@ -265,6 +277,8 @@ function enterAccount() {
   if (location.hash === '#sessions') $('sessions').scrollIntoView();
   loadSessions();
   loadSettings();
+  loadTwoFactor();
+  startApprovals();
 }
 
 function renderBanner() {
@@ -521,24 +535,7 @@ function doRotate() {
 
 function copyKey() {
   var input = $('apikey-value');
-  var box = $('apikey-message');
-  var key = input.value;
-  if (!key) return;
-  function fallback() {
-    input.focus();
-    input.select();
-    var ok = false;
-    try { ok = document.execCommand && document.execCommand('copy'); } catch (e) { ok = false; }
-    if (ok) setMessage(box, 'success', 'API key copied to the clipboard.');
-    else setMessage(box, 'info', 'The key is selected: press Ctrl+C (⌘C on a Mac) to copy it.');
-  }
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(key).then(function () {
-      setMessage(box, 'success', 'API key copied to the clipboard.');
-    }, fallback);
-  } else {
-    fallback();
-  }
+  if (input.value) copyText(input.value, input, $('apikey-message'), 'API key');
 }
 
 function bindApiKey() {
@@ -689,6 +686,10 @@ function init() {
   onSessionEnded(sessionEnded);
   bindNavigation();
   bindSignIn();
+  bindSecondStep({ onAuthPayload: onAuthPayload, goSignIn: goSignIn, show: show });
+  bindStepUp();
+  bindTwoFactor({ loadSessions: loadSessions });
+  bindApprovals({ loadSessions: loadSessions });
   bindRegister();
   bindVerify();
   bindForgot();

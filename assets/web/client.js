@@ -24,7 +24,8 @@ export var state = {
   bannerDismissed: false,
   apiKeyPrefix: null,
   sessions: [],
-  currentSessionId: null
+  currentSessionId: null,
+  twoFactor: null    // GET auth/2fa/ of the signed-in account, once loaded
 };
 
 // sessionEnded is what a 401 on an authenticated call does (the page sets
@@ -145,8 +146,8 @@ export function showError(err, box, form) {
 
 // submitForm wires a form: on submit it clears the message box, checks the
 // required fields, shows busyText on the submit button while send(values)
-// runs, and puts any error next to the form.
-export function submitForm(form, box, busyText, send) {
+// runs, and puts any error next to the form (or hands it to fail(err)).
+export function submitForm(form, box, busyText, send, fail) {
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
     setMessage(box);
@@ -155,7 +156,7 @@ export function submitForm(form, box, busyText, send) {
     busy(btn, true, busyText);
     Promise.resolve()
       .then(function () { return send(values(form)); })
-      .catch(function (err) { showError(err, box, form); })
+      .catch(function (err) { if (fail) fail(err); else showError(err, box, form); })
       .then(function () { busy(btn, false); });
   });
 }

@@ -180,7 +180,7 @@ export function showFieldError(form, name, msgs) {
 export function checkRequired(form, box) {
   clearFormErrors(form);
   var first = null;
-  Array.prototype.forEach.call(form.querySelectorAll('input[required]'), function (input) {
+  Array.prototype.forEach.call(form.querySelectorAll('input[required]:not(:disabled)'), function (input) {
     if (!input.value.trim()) {
       showFieldError(form, input.name, ['This field is required.']);
       if (!first) first = input;
@@ -223,4 +223,37 @@ export function setNotice(node, kind, text) {
   if (kind && kind !== 'warn') node.classList.add('is-' + kind);
   node.textContent = text || '';
   node.hidden = !text;
+}
+
+// copyText puts text on the clipboard and says so in box; where the async
+// clipboard is not available (not a secure context, or refused) it selects
+// target (an input, or any element's text) for Ctrl+C instead. what names
+// the thing copied, e.g. "API key".
+export function copyText(text, target, box, what) {
+  function select() {
+    if (typeof target.select === 'function') {
+      target.focus();
+      target.select();
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(target);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+  function fallback() {
+    select();
+    var ok = false;
+    try { ok = document.execCommand && document.execCommand('copy'); } catch (e) { ok = false; }
+    if (ok) setMessage(box, 'success', what + ' copied to the clipboard.');
+    else setMessage(box, 'info', what + ' selected: press Ctrl+C (⌘C on a Mac) to copy.');
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(function () {
+      setMessage(box, 'success', what + ' copied to the clipboard.');
+    }, fallback);
+  } else {
+    fallback();
+  }
 }
