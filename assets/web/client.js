@@ -105,7 +105,9 @@ export function describeError(err) {
   var d = err.data;
   if (d && typeof d === 'object' && !Array.isArray(d)) {
     Object.keys(d).forEach(function (k) {
-      if (k === 'code') return; // machine-readable companion of detail
+      // A string "code" is the machine-readable companion of detail; a list is
+      // the errors of a field named code (a verification code).
+      if (k === 'code' && !Array.isArray(d[k])) return;
       var msgs = asList(d[k]).map(humanize);
       if (k === 'detail' || k === 'non_field_errors' || k === 'error' || k === 'message') {
         out.general = out.general.concat(msgs);
