@@ -16,7 +16,9 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   UA, browserSuite, byId, sessionRows, signIn, storedToken, submitPassword, text, until, visible, waitView,
 } from './harness.mjs';
@@ -27,6 +29,17 @@ const PASSWORD = 'Strong3pw';
 
 const s = browserSuite({ prefix: 'ntc-e2e-2fa-' });
 const { step, apiFetch, newPage } = s;
+
+// Screenshots of the two-step screens: in the temporary directory, or in
+// docs/screenshots/ with NTC_SCREENSHOTS=1 (`make screenshots`).
+const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
+async function shot(page, name, locator) {
+  const dir = process.env.NTC_SCREENSHOTS === '1' ? SHOTS : path.join(s.workDir, 'screenshots');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  if (locator) await locator.screenshot({ path: file });
+  else await page.screenshot({ path: file });
+}
 
 // ------------------------------------------------------------------ TOTP in the test
 
@@ -155,6 +168,7 @@ describe('two-step sign-in on the account page', () => {
     const src = await byId(pageA, 'tf-qr').getAttribute('src');
     assert.ok(src.startsWith('data:image/svg+xml;charset=utf-8,%3Csvg'), `QR code as an SVG data: URL (got ${src.slice(0, 40)})`);
     await until('the QR code to load', () => byId(pageA, 'tf-qr').evaluate((img) => img.complete && img.naturalWidth > 0));
+    await shot(pageA, 'twofactor-enrol', byId(pageA, 'twofactor-card'));
     secret = (await text(pageA, 'tf-secret')).replace(/\s+/g, '');
     assert.match(secret, /^[A-Z2-7]{32}$/, 'a 160-bit base32 key, shown as text');
 
@@ -174,6 +188,7 @@ describe('two-step sign-in on the account page', () => {
     await byId(pageA, 'tf-confirm-submit').click();
     await byId(pageA, 'tf-codes').waitFor({ state: 'visible' });
     codes = await byId(pageA, 'tf-code').allTextContents();
+    await shot(pageA, 'twofactor-recovery-codes', byId(pageA, 'twofactor-card'));
     assert.equal(codes.length, 10, 'ten recovery codes');
     assert.equal(new Set(codes).size, 10);
     for (const c of codes) assert.match(c, /^[0-9a-z]{4}(-[0-9a-z]{4}){3}$/);
@@ -250,6 +265,7 @@ describe('two-step sign-in on the account page', () => {
     assert.deepEqual(await channelsShown(pageB), { open: ['totp'], others: ['device', 'email', 'recovery'] });
     const number = await deviceNumber(pageB);
     assert.match(await text(pageB, 'second-device-status'), /Waiting/);
+    await shot(pageB, 'signin-device-number');
 
     const card = await pendingCard(pageA);
     assert.equal(await card.getByTestId('pending-device').textContent(), 'Mac · Chrome');
@@ -258,6 +274,7 @@ describe('two-step sign-in on the account page', () => {
     assert.equal(choices.length, 3, 'three choices');
     assert.ok(choices.includes(number), `the right number ${number} is among ${choices}`);
     assert.equal(await card.getByTestId('pending-deny').count(), 1);
+    await shot(pageA, 'sessions-pending-signin', byId(pageA, 'sessions-card'));
     await card.locator(`[data-number="${number}"]`).click();
     await until('approval confirmed on A', async () => /Sign-in approved/.test(await text(pageA, 'sessions-message')));
     assert.equal(await byId(pageA, 'pending-signin').count(), 0, 'the card is gone');
@@ -350,6 +367,7 @@ describe('two-step sign-in on the account page', () => {
     await byId(pageA, 'stepup-dialog').waitFor({ state: 'visible' });
     assert.equal(await pageA.evaluate(() => document.activeElement && document.activeElement.id), 'stepup-password');
     assert.equal(await visible(pageA, 'stepup-switch'), true, 'the app is offered instead of the password');
+    await shot(pageA, 'stepup-dialog');
 
     await byId(pageA, 'stepup-password').fill('Wrong1pw');
     await byId(pageA, 'stepup-submit').click();
