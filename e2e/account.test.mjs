@@ -289,6 +289,7 @@ describe('account page against the real binary', () => {
       await waitView(page, 'account');
       await sessionRows(page, 3);
       await byId(page, 'apikey-prefix').waitFor({ state: 'visible' });
+      await until('the two-step card loaded', async () => (await byId(page, 'tf-totp-status').getAttribute('data-state')) === 'off');
       assert.equal(await bannerText(page), "You're signed in on 2 other devices.");
       const file = path.join(shotsDir, `account-${size}-${scheme}.png`);
       await page.screenshot({ path: file, fullPage: true });
