@@ -11,6 +11,7 @@
  *   stepup.js   the "Confirm it's you" dialog before changes that need a recent sign-in
  *   twofactor.js   the Two-step sign-in card (authenticator app, recovery codes, confirm new sign-ins)
  *   approvals.js   sign-ins waiting for this device's approval, on the Active sessions card
+ *   passkeys.js    the Passkeys card, "Sign in with a passkey", the passkey channel of the second step
  *   app.js      views, sign-in and registration, the account cards, boot
  */
 import {
@@ -25,6 +26,7 @@ import { bindSecondStep, startSecondStep } from './secondstep.js';
 import { bindStepUp, closeStepUp } from './stepup.js';
 import { bindTwoFactor, loadTwoFactor, resetTwoFactor } from './twofactor.js';
 import { bindApprovals, startApprovals, stopApprovals } from './approvals.js';
+import { bindPasskeys, loadPasskeys, resetPasskeys } from './passkeys.js';
 
 var API = '/api/v1/';
 var SESSION_ENDED = 'Your session has ended. Please sign in again.';
@@ -243,6 +245,7 @@ function resetAccountView() {
   closeStepUp();
   stopApprovals();
   resetTwoFactor();
+  resetPasskeys();
   state.sessions = [];
   state.apiKeyPrefix = null;
   $('sessions-list').textContent = '';
@@ -278,6 +281,7 @@ function enterAccount() {
   loadSessions();
   loadSettings();
   loadTwoFactor();
+  loadPasskeys();
   startApprovals();
 }
 
@@ -690,6 +694,7 @@ function init() {
   bindStepUp();
   bindTwoFactor({ loadSessions: loadSessions });
   bindApprovals({ loadSessions: loadSessions });
+  bindPasskeys({ onAuthPayload: onAuthPayload });
   bindRegister();
   bindVerify();
   bindForgot();

@@ -198,7 +198,7 @@ function newCodes() {
       if (epoch !== state.epoch) return;
       $('tf-recovery-confirm').hidden = true;
       showCodes((r.data && r.data.recovery_codes) || [], 'New recovery codes made. The old ones no longer work.');
-      offerSignOut();
+      offerSignOut('tf');
       return loadTwoFactor();
     })
     .catch(function (err) { showError(err, box()); })
@@ -239,7 +239,7 @@ function turnOffTOTP() {
       $('tf-totp-off-confirm').hidden = true;
       hideCodes();
       setMessage(box(), 'success', 'Your authenticator app is off, and its recovery codes are deleted.');
-      offerSignOut();
+      offerSignOut('tf');
       return loadTwoFactor();
     })
     .catch(function (err) { showError(err, box()); })
@@ -259,7 +259,7 @@ function setConfirmSignIns() {
       setMessage(box(), 'success', want
         ? 'New sign-ins now need a confirmation: an approval from a signed-in device, or an emailed code.'
         : 'New sign-ins no longer need a confirmation.');
-      if (!want) offerSignOut();
+      if (!want) offerSignOut('tf');
     })
     .catch(function (err) {
       toggle.checked = !want;
@@ -268,29 +268,39 @@ function setConfirmSignIns() {
     .then(function () { if (epoch === state.epoch) render(); });
 }
 
-// offerSignOut shows "Sign out all other sessions" when other sessions
-// are signed in (the list is read again first).
-function offerSignOut() {
+// offerSignOut shows "Sign out all other sessions" in the card of prefix
+// ("tf", "pk") when other sessions are signed in (the list is read again
+// first).
+export function offerSignOut(prefix) {
   var epoch = state.epoch;
   Promise.resolve(hooks.loadSessions()).then(function () {
-    if (epoch === state.epoch && state.otherSessions > 0) $('tf-signout-offer').hidden = false;
+    if (epoch === state.epoch && state.otherSessions > 0) $(prefix + '-signout-offer').hidden = false;
   });
 }
 
-function signOutOthers() {
-  var btn = $('tf-signout-others');
-  setMessage(box());
+function signOutOthers(prefix) {
+  var btn = $(prefix + '-signout-others');
+  var out = $(prefix + '-message');
+  setMessage(out);
   busy(btn, true, 'Signing out…');
   api('DELETE', 'auth/sessions/', { auth: true })
     .then(function (r) {
       var n = r.data && typeof r.data.revoked === 'number' ? r.data.revoked : 0;
-      $('tf-signout-offer').hidden = true;
-      setMessage(box(), 'success', n === 0 ? 'No other devices were signed in.'
+      $(prefix + '-signout-offer').hidden = true;
+      setMessage(out, 'success', n === 0 ? 'No other devices were signed in.'
         : 'Signed out ' + n + ' other ' + plural(n, 'device', 'devices') + '.');
       return hooks.loadSessions();
     })
-    .catch(function (err) { showError(err, box()); })
+    .catch(function (err) { showError(err, out); })
     .then(function () { busy(btn, false); });
+}
+
+function bindSignOutOffer(prefix, title) {
+  $(prefix + '-signout-others').addEventListener('click', function () { signOutOthers(prefix); });
+  $(prefix + '-signout-dismiss').addEventListener('click', function () {
+    $(prefix + '-signout-offer').hidden = true;
+    $(title).focus();
+  });
 }
 
 /** bindTwoFactor wires the card; h: {loadSessions}. */
@@ -308,9 +318,6 @@ export function bindTwoFactor(h) {
     $('tf-totp-off').focus();
   });
   $('tf-confirm-toggle').addEventListener('change', setConfirmSignIns);
-  $('tf-signout-others').addEventListener('click', signOutOthers);
-  $('tf-signout-dismiss').addEventListener('click', function () {
-    $('tf-signout-offer').hidden = true;
-    $('twofactor-title').focus();
-  });
+  bindSignOutOffer('tf', 'twofactor-title');
+  bindSignOutOffer('pk', 'passkeys-title');
 }
