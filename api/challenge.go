@@ -16,11 +16,11 @@ const (
 	msgChallengeUnknown  = "Sign-in rejected: Backend.Creators.Auth/2fa — this sign-in challenge is unknown, expired, already used or ended by too many wrong answers, or it was started on another device; sign in again."
 	msgChannelNotOffered = "Sign-in rejected: Backend.Creators.Auth/2fa — this channel is not offered for this sign-in."
 	msgSecondFactorWrong = "Sign-in rejected: Backend.Creators.Auth/2fa — the code is not correct, has expired or was already used."
+	msgPasskeyStepWrong  = "Sign-in rejected: Backend.Creators.Auth/2fa — the passkey's answer could not be verified, or the passkey step was not started (POST auth/2fa/challenge/ first); start it again."
 	msgNoChannel         = "Sign-in rejected: Backend.Creators.Auth/2fa — this account has no second step it can use; ask an administrator."
 )
 
-// allChannels are the channel names the endpoints know (passkey is
-// answered "not offered" until it is built).
+// allChannels are the channel names the endpoints know.
 var allChannels = []string{app.MethodTOTP, app.MethodPasskey, app.MethodDevice, app.MethodEmail, app.MethodRecovery}
 
 // needsSecondStep reports whether a password sign-in of u is two-step.
@@ -29,7 +29,7 @@ func (s *Server) needsSecondStep(u *app.User) bool {
 }
 
 // channelsFor lists what a password sign-in of u would offer now, in the
-// wire order: "totp" when confirmed, "device" when "confirm new sign-ins"
+// wire order: "totp" when confirmed, "passkey" with a passkey, "device" when "confirm new sign-ins"
 // is on (or --require-second-factor) and otherLive (the account has a live
 // session to approve from), "email" when "confirm new sign-ins" is on (or,
 // under --require-second-factor, when the account has nothing else),
@@ -37,6 +37,7 @@ func (s *Server) needsSecondStep(u *app.User) bool {
 func (s *Server) channelsFor(u *app.User, f *app.SecondFactors, otherLive bool) []string {
 	have := map[string]bool{}
 	have[app.MethodTOTP] = f.TOTPConfirmed
+	have[app.MethodPasskey] = f.Passkeys > 0
 	have[app.MethodDevice] = otherLive && (f.ConfirmNewSignIns || s.cfg.RequireSecondFactor)
 	have[app.MethodEmail] = u.Email != "" && (f.ConfirmNewSignIns || (s.cfg.RequireSecondFactor && !f.TOTPConfirmed))
 	have[app.MethodRecovery] = f.TOTPConfirmed && f.RecoveryLeft > 0
@@ -138,6 +139,9 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httpr
 	if channel == app.MethodDevice && c.Offers(channel) {
 		return s.startDevice(w, r, c)
 	}
+	if channel == app.MethodPasskey && c.Offers(channel) {
+		return s.startPasskey(w, r, c)
+	}
 	if channel != app.MethodEmail || !c.Offers(channel) {
 		return app.FieldError("channel", msgChannelNotOffered)
 	}
@@ -168,7 +172,13 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if err != nil {
 		return err
 	}
-	code, _ := in.str("code", field{required: channel != app.MethodDevice})
+	var code string
+	var credential []byte
+	if channel == app.MethodPasskey {
+		credential, _ = in.object("credential", true)
+	} else {
+		code, _ = in.str("code", field{required: channel != app.MethodDevice})
+	}
 	if err := in.err(); err != nil {
 		return err
 	}
@@ -179,7 +189,7 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if channel == app.MethodDevice && c.Offers(channel) {
 		return s.verifyDevice(w, r, c)
 	}
-	if !c.Offers(channel) || (channel != app.MethodTOTP && channel != app.MethodEmail && channel != app.MethodRecovery) {
+	if !c.Offers(channel) || channel == app.MethodDevice {
 		return app.FieldError("channel", msgChannelNotOffered)
 	}
 	netKey := "ip:" + clientNet(s.clientIP(r))
@@ -188,15 +198,21 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		return err
 	}
 	var step *app.SecondStep
-	if channel == app.MethodEmail {
+	switch channel {
+	case app.MethodEmail:
 		step = &app.SecondStep{UserID: c.UserID, EmailCodeHash: app.CodeHash(code),
 			EmailFunction: app.FuncLoginChallenge(c.IDHash), MaxAttempts: app.ChallengeMaxFailures, Now: s.now()}
-	} else if step, err = s.secondStep(r, c.UserID, channel, code); err != nil {
+	case app.MethodPasskey:
+		step, err = s.passkeyStep(r, c, credential)
+	default:
+		step, err = s.secondStep(r, c.UserID, channel, code)
+	}
+	if err != nil {
 		res.refund(r)
 		return err
 	}
 	if step == nil {
-		return s.wrongAnswer(r, c)
+		return s.wrongAnswer(r, c, channel)
 	}
 	if err := s.store.CompleteChallenge(r.Context(), c.IDHash, *step); err != nil {
 		// ENOTFOUND: the challenge was spent meanwhile, or no such recovery
@@ -204,7 +220,7 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		if ec := app.ErrorCode(err); ec != app.ENOTFOUND && ec != app.ECONFLICT {
 			return err
 		}
-		return s.wrongAnswer(r, c)
+		return s.wrongAnswer(r, c, channel)
 	}
 	res.refund(r)
 	return s.finishChallenge(w, r, c, channel)
@@ -232,11 +248,15 @@ func (s *Server) finishChallenge(w http.ResponseWriter, r *http.Request, c *app.
 }
 
 // wrongAnswer counts a wrong answer against the challenge (the budgets
-// stay spent) and answers the field error.
-func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge) error {
+// stay spent) and answers the field error: on "credential" for a passkey,
+// else on "code".
+func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge, channel string) error {
 	s.metrics.loginFailures.Add(1)
 	if _, err := s.store.FailChallenge(r.Context(), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
 		return err
+	}
+	if channel == app.MethodPasskey {
+		return app.FieldError("credential", msgPasskeyStepWrong)
 	}
 	return app.FieldError("code", msgSecondFactorWrong)
 }

@@ -20,6 +20,7 @@ type Store interface {
 	AccountStore
 	ChangeStore
 	SecondFactorStore
+	PasskeyStore
 	// Ping checks that the database answers and migrations are current.
 	Ping(ctx context.Context) error
 }
