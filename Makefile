@@ -50,7 +50,7 @@ test-e2e: build
 
 ## screenshots: run the browser tests and write docs/screenshots/*.png
 screenshots: build
-	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_SCREENSHOTS=1 NTC_BIN=../$(BIN) node --test account.test.mjs twofactor.test.mjs
+	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_SCREENSHOTS=1 NTC_BIN=../$(BIN) node --test account.test.mjs twofactor.test.mjs passkeys.test.mjs
 
 ## bench: Go benchmarks of the hot paths
 bench:

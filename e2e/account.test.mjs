@@ -18,13 +18,10 @@ import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
-  SESSION_ENDED, TOKEN_KEY, UA, browserSuite, byId, sessionRows, signIn, storedToken, text, until, visible, waitView,
+  SESSION_ENDED, SHOTS, TOKEN_KEY, UA, browserSuite, byId, sessionRows, signIn, storedToken, text, until, visible, waitView,
 } from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.resolve(HERE, '..', 'docs', 'screenshots');
 
 const USERNAME = 'alice';
 const EMAIL = 'alice@example.com';
@@ -76,7 +73,7 @@ describe('account page against the real binary', () => {
 
   step('sign in on two devices: banner and two sessions', async () => {
     pageA = await newPage('A', { viewport: { width: 1280, height: 800 }, colorScheme: 'light', permissions: ['clipboard-read', 'clipboard-write'] });
-    await pageA.goto(`${s.base}/`);
+    await pageA.goto(`${s.pageBase}/`);
     await waitView(pageA, 'signin');
 
     // Every input on the page has a label.
@@ -103,7 +100,7 @@ describe('account page against the real binary', () => {
 
     // Second device: a "Mac", signing in with the email, keyboard only.
     pageB = await newPage('B', { viewport: { width: 390, height: 844 }, colorScheme: 'dark', userAgent: UA.mac, isMobile: false });
-    await pageB.goto(`${s.base}/account/`);
+    await pageB.goto(`${s.pageBase}/account/`);
     await signIn(pageB, EMAIL, PASSWORD, { keyboard: true });
     assert.equal(await bannerText(pageB), "You're signed in on 1 other device.");
     assert.equal(await byId(pageB, 'multi-device-link').getAttribute('href'), '#sessions');
@@ -285,7 +282,7 @@ describe('account page against the real binary', () => {
         isMobile: size === 'phone', hasTouch: size === 'phone',
       });
       await page.context().addInitScript(([k, t]) => window.localStorage.setItem(k, t), [TOKEN_KEY, token]);
-      await page.goto(`${s.base}/account/`);
+      await page.goto(`${s.pageBase}/account/`);
       await waitView(page, 'account');
       await sessionRows(page, 3);
       await byId(page, 'apikey-prefix').waitFor({ state: 'visible' });

@@ -4,7 +4,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +97,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BIN = process.env.NTC_BIN ? path.resolve(process.env.NTC_BIN) : path.resolve(HERE, '..', 'bin', 'notechondria-auth');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const TOKEN_KEY = 'notechondria.token';
+export const SHOTS = path.resolve(HERE, '..', 'docs', 'screenshots');
 export const SESSION_ENDED = 'Your session has ended. Please sign in again.';
 
 export const UA = {
@@ -149,14 +150,17 @@ export function parseMail(text) {
 
 /**
  * browserSuite runs one server and one browser for a describe() block.
- * opts: prefix (temporary directory name), extra (more serve flags).
+ * opts: prefix (temporary directory name), extra (more serve flags),
+ * pageHost (the host pages open: 127.0.0.1, or localhost where WebAuthn
+ * needs a domain; the test's own calls always go to 127.0.0.1).
  * Returns the suite: before() and after() for the hooks, step(name, fn)
  * (ordered; a failure skips the rest and prints diagnostics; every step
  * also fails on a page error, a console error or a CSP violation), and the
- * helpers below. s.base, s.server, s.workDir, s.db are set by before().
+ * helpers below. s.base (the API from the test), s.pageBase (for pages),
+ * s.server, s.workDir, s.db are set by before().
  */
-export function browserSuite({ prefix = 'ntc-e2e-', extra = [], timeout = 90000 } = {}) {
-  const s = { base: null, server: null, workDir: null, db: null, port: 0, browser: null };
+export function browserSuite({ prefix = 'ntc-e2e-', extra = [], timeout = 90000, pageHost = '127.0.0.1' } = {}) {
+  const s = { base: null, pageBase: null, server: null, workDir: null, db: null, port: 0, browser: null };
   const pages = new Map(); // name -> page (for diagnostics)
   const problems = [];     // page errors, console errors and CSP violations: any of these fails the run
   const apiFailures = [];  // non-2xx API responses seen by the browser (for diagnostics)
@@ -209,6 +213,7 @@ export function browserSuite({ prefix = 'ntc-e2e-', extra = [], timeout = 90000 
     s.db = path.join(s.workDir, 'auth.db');
     s.port = await freePort();
     s.base = `http://127.0.0.1:${s.port}`;
+    s.pageBase = `http://${pageHost}:${s.port}`;
     process.on('exit', () => { if (s.server && !s.server.exited) s.server.proc.kill('SIGKILL'); });
     await s.startServer();
     s.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
@@ -274,10 +279,24 @@ export function browserSuite({ prefix = 'ntc-e2e-', extra = [], timeout = 90000 
       if (!url.includes('/api/') || res.status() < 400) return;
       let body = '';
       try { body = await res.text(); } catch { /* navigated away */ }
-      apiFailures.push(`[${name}] ${res.request().method()} ${url.replace(s.base, '')} -> ${res.status()} ${body.slice(0, 300)}`);
+      apiFailures.push(`[${name}] ${res.request().method()} ${url.replace(s.pageBase, '')} -> ${res.status()} ${body.slice(0, 300)}`);
     });
     pages.set(name, page);
     return page;
+  };
+
+  /**
+   * shot saves a screenshot of page (or of locator) as name.png: in the
+   * temporary directory, or in docs/screenshots/ with NTC_SCREENSHOTS=1
+   * (`make screenshots`), so a test run leaves the tree clean.
+   */
+  s.shot = async (page, name, locator) => {
+    const dir = process.env.NTC_SCREENSHOTS === '1' ? SHOTS : path.join(s.workDir, 'screenshots');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${name}.png`);
+    if (locator) await locator.screenshot({ path: file });
+    else await page.screenshot({ path: file });
+    return file;
   };
 
   /** closePage closes a page made by newPage, with its context. */

@@ -16,9 +16,7 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import {
   UA, browserSuite, byId, sessionRows, signIn, storedToken, submitPassword, text, until, visible, waitView,
 } from './harness.mjs';
@@ -30,16 +28,7 @@ const PASSWORD = 'Strong3pw';
 const s = browserSuite({ prefix: 'ntc-e2e-2fa-' });
 const { step, apiFetch, newPage } = s;
 
-// Screenshots of the two-step screens: in the temporary directory, or in
-// docs/screenshots/ with NTC_SCREENSHOTS=1 (`make screenshots`).
-const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
-async function shot(page, name, locator) {
-  const dir = process.env.NTC_SCREENSHOTS === '1' ? SHOTS : path.join(s.workDir, 'screenshots');
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${name}.png`);
-  if (locator) await locator.screenshot({ path: file });
-  else await page.screenshot({ path: file });
-}
+const shot = s.shot; // two-step screens, for the README
 
 // ------------------------------------------------------------------ TOTP in the test
 
@@ -149,7 +138,7 @@ describe('two-step sign-in on the account page', () => {
 
   step('signed in with a password only: the card says nothing is on', async () => {
     pageA = await newPage('A', { viewport: { width: 1280, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
-    await pageA.goto(`${s.base}/`);
+    await pageA.goto(`${s.pageBase}/`);
     const unlabeled = await pageA.evaluate(() => Array.from(document.querySelectorAll('input'))
       .filter((i) => !i.labels || i.labels.length === 0).map((i) => i.id || i.name));
     assert.deepEqual(unlabeled, [], 'inputs without a label');
@@ -260,7 +249,7 @@ describe('two-step sign-in on the account page', () => {
     assert.equal(await visible(pageA, 'stepup-dialog'), false, 'a fresh session needs no step-up');
 
     pageB = await newPage('B', { viewport: { width: 390, height: 844 }, colorScheme: 'dark', userAgent: UA.mac });
-    await pageB.goto(`${s.base}/`);
+    await pageB.goto(`${s.pageBase}/`);
     await toSecondStep(pageB);
     assert.deepEqual(await channelsShown(pageB), { open: ['totp'], others: ['device', 'email', 'recovery'] });
     const number = await deviceNumber(pageB);

@@ -4,7 +4,7 @@
 // navigator.credentials.create/get as JSON with binary fields in base64url
 // (no padding), and takes the credential back the same way.
 import { $, busy, el, formatDate, parseTime, relativeTime, setMessage, svg } from './dom.js';
-import { ApiError, api, showError, state, submitForm } from './client.js';
+import { ApiError, api, describeError, showError, state, submitForm } from './client.js';
 import { addChannel } from './secondstep.js';
 import { withStepUp } from './stepup.js';
 import { loadTwoFactor, offerSignOut } from './twofactor.js';
@@ -102,6 +102,17 @@ function browserError(err, box, what) {
 }
 
 function isBrowserError(err) { return !(err instanceof ApiError) && err && typeof err.name === 'string'; }
+
+// showPasskeyError shows a passkey call's failure in box: the browser's
+// refusal in plain words, the server's refusal of the credential without
+// a field name (there is no credential field on the page), anything else
+// as usual.
+function showPasskeyError(err, box, what, form) {
+  if (isBrowserError(err)) browserError(err, box, what);
+  else if (err instanceof ApiError && !err.handled && err.status === 400 && err.data && err.data.credential) {
+    setMessage(box, 'error', describeError(err).fields.credential);
+  } else showError(err, box, form);
+}
 
 // ---------------------------------------------------------------- the card
 
@@ -206,10 +217,7 @@ function bindCard() {
         loadTwoFactor();
         return loadPasskeys();
       });
-  }, function (err) {
-    if (isBrowserError(err)) browserError(err, box, 'Making the passkey');
-    else showError(err, box, form);
-  });
+  }, function (err) { showPasskeyError(err, box, 'Making the passkey', form); });
 }
 
 /** resetPasskeys empties the card (signing out). */
@@ -242,8 +250,7 @@ function signInWithPasskey() {
     })
     .catch(function (err) {
       busy(btn, false);
-      if (isBrowserError(err)) browserError(err, box, 'Signing in with a passkey');
-      else showError(err, box);
+      showPasskeyError(err, box, 'Signing in with a passkey');
     });
 }
 
@@ -270,8 +277,11 @@ function bindChannel() {
           .catch(function (err) {
             busy(btn, false);
             if (!ctx.alive()) return;
-            if (isBrowserError(err)) browserError(err, ctx.box, 'Using the passkey');
-            else ctx.failed(err);
+            if (isBrowserError(err) || (err instanceof ApiError && err.status === 400 && err.data && err.data.credential)) {
+              showPasskeyError(err, ctx.box, 'Using the passkey');
+            } else {
+              ctx.failed(err);
+            }
           });
       });
     }
