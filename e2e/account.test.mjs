@@ -80,6 +80,8 @@ describe('account page against the real binary', () => {
     const unlabeled = await pageA.evaluate(() => Array.from(document.querySelectorAll('input'))
       .filter((i) => !i.labels || i.labels.length === 0).map((i) => i.id || i.name));
     assert.deepEqual(unlabeled, [], 'inputs without a label');
+    // At an IP address passkeys can't work: the page says where they do instead of failing.
+    assert.equal(await visible(pageA, 'signin-passkey'), false, 'no passkey sign-in at 127.0.0.1');
 
     // A wrong password shows the server's error next to the form.
     await byId(pageA, 'signin-identifier').fill(USERNAME);
@@ -91,6 +93,9 @@ describe('account page against the real binary', () => {
 
     await signIn(pageA, USERNAME, PASSWORD);
     assert.equal(await text(pageA, 'account-name'), USERNAME);
+    assert.equal(await text(pageA, 'pk-unsupported'),
+      `Passkeys don’t work at an IP address. Open this page by its name, at http://localhost:${new URL(s.pageBase).port}/, to use them.`);
+    assert.equal(await visible(pageA, 'pk-add-form'), false);
     const tokenA = await storedToken(pageA);
     assert.match(tokenA || '', /^[0-9a-f]{40}$/, 'token stored in localStorage');
     let rows = await sessionRows(pageA, 1);

@@ -13,10 +13,23 @@ var KEY_ICON = 'M12.65 10A6 6 0 0 0 7 6a6 6 0 1 0 5.65 8H17v4h4v-4h2v-4zM7 14a2 
 
 var hooks = { onAuthPayload: null };
 
-/** supported reports whether this browser can use passkeys here. */
-export function passkeysSupported() {
-  return !!(window.PublicKeyCredential && navigator.credentials && window.isSecureContext);
+// unusable says why passkeys can't work on this page, or ''. Browsers
+// refuse an IP address as a relying party, so at http://127.0.0.1 the page
+// points to the same server by name.
+function unusable() {
+  if (!window.PublicKeyCredential || !navigator.credentials) return 'This browser can’t use passkeys.';
+  if (!window.isSecureContext) return 'Passkeys need a secure (https) address.';
+  var host = location.hostname;
+  if (/^[\d.]+$/.test(host) || host.indexOf(':') >= 0) {
+    var loopback = host === '127.0.0.1' || host === '[::1]' || host === '::1';
+    return 'Passkeys don’t work at an IP address. Open this page by its name' +
+      (loopback ? ', at http://localhost' + (location.port ? ':' + location.port : '') + '/' : '') + ', to use them.';
+  }
+  return '';
 }
+
+/** passkeysSupported reports whether passkeys can be used on this page. */
+export function passkeysSupported() { return unusable() === ''; }
 
 // ---------------------------------------------------------------- JSON <-> WebAuthn
 
@@ -261,7 +274,13 @@ function bindChannel() {
   addChannel('passkey', {
     panel: 'second-passkey',
     label: 'Use a passkey',
-    open: function (ctx) { stepCtx = ctx; },
+    open: function (ctx) {
+      stepCtx = ctx;
+      var why = unusable();
+      $('second-passkey-why').textContent = why;
+      $('second-passkey-why').hidden = why === '';
+      $('second-passkey-use').disabled = why !== '';
+    },
     bind: function () {
       var btn = $('second-passkey-use');
       btn.addEventListener('click', function () {
@@ -288,16 +307,18 @@ function bindChannel() {
   });
 }
 
-// Registered at load time, before the second step binds its channels.
-if (passkeysSupported()) bindChannel();
+// Registered at load time, before the second step binds its channels
+// (where passkeys can't work, the panel says why).
+bindChannel();
 
 /** bindPasskeys wires the card and the sign-in button; h: {onAuthPayload}. */
 export function bindPasskeys(h) {
   hooks = h;
-  var ok = passkeysSupported();
-  $('signin-passkey-box').hidden = !ok;
-  $('pk-unsupported').hidden = ok;
-  $('pk-add-form').hidden = !ok;
+  var why = unusable();
+  $('signin-passkey-box').hidden = why !== '';
+  $('pk-unsupported').textContent = why;
+  $('pk-unsupported').hidden = why === '';
+  $('pk-add-form').hidden = why !== '';
   bindCard();
   $('signin-passkey').addEventListener('click', signInWithPasskey);
 }
