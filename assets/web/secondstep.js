@@ -31,7 +31,7 @@ export function startSecondStep(pending, identifier) {
   }
   setMessage($('second-message'));
   hooks.show('second');
-  openChannel(offered[0], false);
+  openChannel(offered[0]);
 }
 
 /** leaveSecondStep ends the second step (its polls stop). */
@@ -59,7 +59,7 @@ function context() {
   };
 }
 
-function openChannel(name, focusPanel) {
+function openChannel(name) {
   current.channel = name;
   Object.keys(channels).forEach(function (c) {
     var panel = $(channels[c].panel);
@@ -70,7 +70,7 @@ function openChannel(name, focusPanel) {
   var panel = $(channels[name].panel);
   Array.prototype.forEach.call(panel.querySelectorAll('form'), function (f) { f.reset(); clearFormErrors(f); });
   channels[name].open(context());
-  if (focusPanel !== false || name === current.channels[0]) focusIn(panel);
+  focusIn(panel);
 }
 
 function focusIn(panel) {
@@ -97,7 +97,7 @@ function renderOthers() {
       type: 'button', className: 'btn btn-ghost btn-block', 'data-testid': 'second-use-' + c,
       'data-channel': c, text: channels[c].label || LABELS[c] || c
     });
-    btn.addEventListener('click', function () { openChannel(c, true); });
+    btn.addEventListener('click', function () { openChannel(c); });
     list.appendChild(btn);
   });
   $('second-others-box').hidden = others.length === 0;
