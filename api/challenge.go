@@ -16,11 +16,11 @@ const (
 	msgChallengeUnknown  = "Sign-in rejected: Backend.Creators.Auth/2fa — this sign-in challenge is unknown, expired, already used or ended by too many wrong answers, or it was started on another device; sign in again."
 	msgChannelNotOffered = "Sign-in rejected: Backend.Creators.Auth/2fa — this channel is not offered for this sign-in."
 	msgSecondFactorWrong = "Sign-in rejected: Backend.Creators.Auth/2fa — the code is not correct, has expired or was already used."
+	msgPasskeyStepWrong  = "Sign-in rejected: Backend.Creators.Auth/2fa — the passkey's answer could not be verified, or the passkey step was not started (POST auth/2fa/challenge/ first); start it again."
 	msgNoChannel         = "Sign-in rejected: Backend.Creators.Auth/2fa — this account has no second step it can use; ask an administrator."
 )
 
-// allChannels are the channel names the endpoints know (passkey is
-// answered "not offered" until it is built).
+// allChannels are the channel names the endpoints know.
 var allChannels = []string{app.MethodTOTP, app.MethodPasskey, app.MethodDevice, app.MethodEmail, app.MethodRecovery}
 
 // needsSecondStep reports whether a password sign-in of u is two-step.
@@ -29,7 +29,7 @@ func (s *Server) needsSecondStep(u *app.User) bool {
 }
 
 // channelsFor lists what a password sign-in of u would offer now, in the
-// wire order: "totp" when confirmed, "device" when "confirm new sign-ins"
+// wire order: "totp" when confirmed, "passkey" with a passkey, "device" when "confirm new sign-ins"
 // is on (or --require-second-factor) and otherLive (the account has a live
 // session to approve from), "email" when "confirm new sign-ins" is on (or,
 // under --require-second-factor, when the account has nothing else),
@@ -37,6 +37,7 @@ func (s *Server) needsSecondStep(u *app.User) bool {
 func (s *Server) channelsFor(u *app.User, f *app.SecondFactors, otherLive bool) []string {
 	have := map[string]bool{}
 	have[app.MethodTOTP] = f.TOTPConfirmed
+	have[app.MethodPasskey] = f.Passkeys > 0
 	have[app.MethodDevice] = otherLive && (f.ConfirmNewSignIns || s.cfg.RequireSecondFactor)
 	have[app.MethodEmail] = u.Email != "" && (f.ConfirmNewSignIns || (s.cfg.RequireSecondFactor && !f.TOTPConfirmed))
 	have[app.MethodRecovery] = f.TOTPConfirmed && f.RecoveryLeft > 0
@@ -139,6 +140,9 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httpr
 	if channel == app.MethodDevice && c.Offers(channel) {
 		return s.startDevice(w, r, c)
 	}
+	if channel == app.MethodPasskey && c.Offers(channel) {
+		return s.startPasskey(w, r, c)
+	}
 	if channel != app.MethodEmail || !c.Offers(channel) {
 		return app.FieldError("channel", msgChannelNotOffered)
 	}
@@ -169,7 +173,13 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if err != nil {
 		return err
 	}
-	code, _ := in.str("code", field{required: channel != app.MethodDevice})
+	var code string
+	var credential []byte
+	if channel == app.MethodPasskey {
+		credential, _ = in.object("credential", true)
+	} else {
+		code, _ = in.str("code", field{required: channel != app.MethodDevice})
+	}
 	if err := in.err(); err != nil {
 		return err
 	}
@@ -180,7 +190,7 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if channel == app.MethodDevice && c.Offers(channel) {
 		return s.verifyDevice(w, r, c)
 	}
-	if !c.Offers(channel) || (channel != app.MethodTOTP && channel != app.MethodEmail && channel != app.MethodRecovery) {
+	if !c.Offers(channel) || channel == app.MethodDevice {
 		return app.FieldError("channel", msgChannelNotOffered)
 	}
 	netKey := "ip:" + clientNet(s.clientIP(r))
@@ -192,10 +202,16 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 		return err
 	}
 	var step *app.SecondStep
-	if channel == app.MethodEmail {
+	switch channel {
+	case app.MethodEmail:
 		step = &app.SecondStep{UserID: c.UserID, EmailCodeHash: app.CodeHash(code),
 			EmailFunction: app.FuncLoginChallenge(c.IDHash), MaxAttempts: app.ChallengeMaxFailures, Now: s.now()}
-	} else if step, err = s.secondStep(r, c.UserID, channel, code); err != nil {
+	case app.MethodPasskey:
+		step, err = s.passkeyStep(r, c, credential)
+	default:
+		step, err = s.secondStep(r, c.UserID, channel, code)
+	}
+	if err != nil {
 		res.refund(r)
 		return err
 	}
@@ -238,13 +254,17 @@ func (s *Server) finishChallenge(w http.ResponseWriter, r *http.Request, c *app.
 
 // wrongAnswer counts a wrong answer on channel against the challenge (the
 // budgets stay spent), recorded as a failed sign-in in the same
-// transaction, and answers the field error.
+// transaction, and answers the field error: on "credential" for a passkey,
+// else on "code".
 func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge, channel string) error {
 	s.metrics.loginFailures.Add(1)
 	a := s.audit(r).Add(c.UserID, app.EventLoginFailed,
 		map[string]any{"reason": app.ReasonWrongSecondFactor, "channel": channel})
 	if _, err := s.store.FailChallenge(audited(r, a), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
 		return err
+	}
+	if channel == app.MethodPasskey {
+		return app.FieldError("credential", msgPasskeyStepWrong)
 	}
 	return app.FieldError("code", msgSecondFactorWrong)
 }

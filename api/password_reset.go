@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
@@ -107,18 +108,30 @@ func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Reque
 	return nil
 }
 
-// resetNote tells the owner, in the reset mail, which sign-in providers are
-// linked to the account: a reset ends every credential but the new
-// password, those links included, and the owner links them again.
+// resetNote tells the owner, in the reset mail, which sign-in providers and
+// how many passkeys the account has: a reset ends every credential but the
+// new password, those included, and the owner adds them again.
 func (s *Server) resetNote(r *http.Request, u *app.User) (string, error) {
 	links, err := s.store.SocialAccountsByUser(r.Context(), u.ID)
-	if err != nil || len(links) == 0 {
+	if err != nil {
 		return "", err
 	}
-	names := make([]string, 0, len(links))
-	for _, l := range links {
-		names = append(names, providerTitle(l.Provider))
+	keys, err := s.store.Passkeys(r.Context(), u.ID)
+	if err != nil || (len(links) == 0 && len(keys) == 0) {
+		return "", err
 	}
-	return "Sign-in providers linked to this account: " + strings.Join(names, ", ") +
-		". Resetting the password unlinks them and ends every session and the API key; link them again from your account page afterwards.", nil
+	var have []string
+	if len(links) > 0 {
+		names := make([]string, 0, len(links))
+		for _, l := range links {
+			names = append(names, providerTitle(l.Provider))
+		}
+		have = append(have, "Sign-in providers linked to this account: "+strings.Join(names, ", ")+".")
+	}
+	if n := len(keys); n == 1 {
+		have = append(have, "This account has 1 passkey.")
+	} else if n > 1 {
+		have = append(have, "This account has "+strconv.Itoa(n)+" passkeys.")
+	}
+	return strings.Join(have, " ") + " Resetting the password unlinks the providers, removes the passkeys and ends every session and the API key; add them again from your account page afterwards.", nil
 }

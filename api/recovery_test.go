@@ -32,8 +32,8 @@ func TestOAuthBind_Security_APIKeyCannotLinkOrUnlink(t *testing.T) {
 }
 
 // A password reset ends every credential but the new password: all
-// sessions, the API key, and every linked sign-in provider; the reset mail
-// names the providers it will unlink. The old code revoked sessions only:
+// sessions, the API key, every linked sign-in provider and every passkey;
+// the reset mail names the providers and counts the passkeys it removes. The old code revoked sessions only:
 // the intruder's API key and the GitHub they linked kept working.
 func TestPasswordReset_Security_EndsEveryCredential(t *testing.T) {
 	e := newOAuthEnv(t)
@@ -42,10 +42,12 @@ func TestPasswordReset_Security_EndsEveryCredential(t *testing.T) {
 	key := "Bearer " + e.do("POST", "auth/rotate-api-key/", nil, tok).expect(t, 200, "").body["api_key"].(string)
 	e.github.codeFor("intruder", ghUser{user: ghProfile(4242, "intruder", "", ""), emails: ghEmails("intruder@example.com", true)})
 	e.do("POST", "auth/bind/github/", map[string]any{"code": "intruder"}, tok).expect(t, 201, "")
+	intruder := newSoftAuthn(t, pkOrigin)
+	e.addPasskey(tok, intruder, "intruder's key")
 
 	e.do("POST", "auth/password-reset/", map[string]string{"email": "olive@example.com"}, "").expect(t, 200, "")
-	if !strings.Contains(e.logs.String(), "Sign-in providers linked to this account: GitHub") {
-		t.Fatal("the reset mail does not name the linked provider")
+	if !strings.Contains(e.logs.String(), "Sign-in providers linked to this account: GitHub. This account has 1 passkey.") {
+		t.Fatalf("the reset mail does not name the linked provider and the passkey: %s", e.logs.String())
 	}
 	code := e.lastCode("olive@example.com")
 	e.do("POST", "auth/password-reset/confirm/", map[string]string{"email": "olive@example.com", "code": code, "password": "Fresh3pw!"}, "").expect(t, 200, "")
@@ -54,7 +56,8 @@ func TestPasswordReset_Security_EndsEveryCredential(t *testing.T) {
 	e.do("GET", "auth/verify/", nil, key).expect(t, 401, "Invalid API key.")
 	e.github.codeFor("intruder2", ghUser{user: ghProfile(4242, "intruder", "", ""), emails: ghEmails("intruder@example.com", true)})
 	e.do("POST", "auth/github/", map[string]any{"code": "intruder2", "intent": "login"}, "").expect(t, 404, "")
-	fresh := e.login("olive", "Fresh3pw!")
+	e.passkeySignIn(intruder).expectField(t, "credential", "")
+	fresh := e.login("olive", "Fresh3pw!") // one step: no passkey is left
 	if r := e.do("GET", "auth/social-accounts/", nil, fresh).expect(t, 200, ""); string(r.raw) != "[]" {
 		t.Fatalf("links after the reset: %s", r.raw)
 	}

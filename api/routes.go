@@ -86,6 +86,12 @@ func (s *Server) routes() http.Handler {
 	api("GET", "auth/2fa/pending/", authSession, s.handlePendingSignIns)
 	api("POST", "auth/2fa/pending/:id/approve/", authSession, s.handleApproveSignIn)
 	api("POST", "auth/2fa/pending/:id/deny/", authSession, s.handleDenySignIn)
+	api("POST", "auth/passkeys/register/begin/", authSession, s.stepUp(s.handleRegisterPasskeyBegin))
+	api("POST", "auth/passkeys/register/finish/", authSession, s.stepUp(s.handleRegisterPasskeyFinish))
+	api("GET", "auth/passkeys/", authSession, s.handlePasskeys)
+	api("DELETE", "auth/passkeys/:id/", authSession, s.stepUp(s.handleDeletePasskey))
+	api("POST", "auth/passkeys/login/begin/", authOptional, s.anonymous(s.handlePasskeyLoginBegin))
+	api("POST", "auth/passkeys/login/finish/", authOptional, s.handlePasskeyLoginFinish)
 	// ours (issue 15): the security log
 	api("GET", "auth/security-log/", authSession, s.handleSecurityLog)
 	// ours: this API's OpenAPI 3.1 description

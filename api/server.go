@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/rs/zerolog"
 
 	"notechondria-auth/app"
@@ -59,6 +61,14 @@ type Config struct {
 	ReauthWindow time.Duration
 	// TOTPIssuer names this service in authenticator apps.
 	TOTPIssuer string
+	// WebAuthnRPID is the passkeys' relying party id (a domain: passkeys
+	// work on it and its subdomains); "": the host of PublicURL, else
+	// "localhost".
+	WebAuthnRPID string
+	// WebAuthnOrigins are the origins passkey ceremonies may come from
+	// (scheme://host[:port]); empty: the origin of PublicURL, else any
+	// http(s)://localhost origin while WebAuthnRPID is "localhost".
+	WebAuthnOrigins []string
 }
 
 // Rule is a rate limit: at most Limit events per Window (Limit <= 0: off).
@@ -108,7 +118,8 @@ type Server struct {
 
 	budgets *budgets
 	box     *app.SealBox // nil without a secrets key
-	rows    *rowMemo     // rendered static parts of session-list rows
+	wa      *webauthn.WebAuthn
+	rows    *rowMemo // rendered static parts of session-list rows
 
 	handler   http.Handler
 	routeList []Route // filled by routes()
@@ -180,6 +191,11 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		throttleNotes: newThrottleNotes(),
 		notices:       newNotices(),
 	}
+	wa, err := newWebAuthn(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("passkeys: %w", err)
+	}
+	s.wa, s.cfg = wa, cfg
 	if o.SecretsKey != nil {
 		box, err := app.NewSealBox(o.SecretsKey, o.Rand)
 		if err != nil {

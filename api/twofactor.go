@@ -58,7 +58,7 @@ func (s *Server) handleTwoFactorSummary(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	writeJSON(w, http.StatusOK, twoFactorJSON{TOTP: f.TOTPConfirmed, TOTPPending: !f.TOTPConfirmed && f.TOTPSecret != "",
-		RecoveryCodesLeft: f.RecoveryLeft, ConfirmNewSignIns: f.ConfirmNewSignIns, Passkeys: 0,
+		RecoveryCodesLeft: f.RecoveryLeft, ConfirmNewSignIns: f.ConfirmNewSignIns, Passkeys: f.Passkeys,
 		Required: s.cfg.RequireSecondFactor, Channels: s.channelsFor(a.User, f, true)})
 	return nil
 }

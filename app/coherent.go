@@ -163,6 +163,20 @@ func (s *coherentStore) SetConfirmNewSignIns(ctx context.Context, userID int64, 
 	return err
 }
 
+// AddPasskey: the user's snapshots carry SecondFactor.
+func (s *coherentStore) AddPasskey(ctx context.Context, p *Passkey) error {
+	err := s.Store.AddPasskey(ctx, p)
+	s.userChanged(p.UserID)
+	return err
+}
+
+// DeletePasskey: the user's snapshots carry SecondFactor.
+func (s *coherentStore) DeletePasskey(ctx context.Context, userID, id int64, now time.Time) error {
+	err := s.Store.DeletePasskey(ctx, userID, id, now)
+	s.userChanged(userID)
+	return err
+}
+
 // MarkSessionFresh: the session's snapshot and the user's list carry
 // AuthenticatedAt.
 func (s *coherentStore) MarkSessionFresh(ctx context.Context, userID, sessionID int64, now time.Time) (string, error) {

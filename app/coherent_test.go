@@ -174,6 +174,26 @@ var invalidates = map[string]func(t *testing.T, f *fixture){
 		}
 		expectSecondFactor(t, f, false)
 	},
+	"AddPasskey": func(t *testing.T, f *fixture) {
+		f.core.Profile(bg, f.user.ID) // cached as "no second factor"
+		p := &app.Passkey{UserID: f.user.ID, CredentialID: "cred", Name: "key", Credential: []byte("{}"), CreatedAt: f.clock.Now()}
+		if err := f.core.Store().AddPasskey(bg, p); err != nil {
+			t.Fatal(err)
+		}
+		expectSecondFactor(t, f, true)
+	},
+	"DeletePasskey": func(t *testing.T, f *fixture) {
+		p := &app.Passkey{UserID: f.user.ID, CredentialID: "cred", Name: "key", Credential: []byte("{}"), CreatedAt: f.clock.Now()}
+		if err := f.store.AddPasskey(bg, p); err != nil {
+			t.Fatal(err)
+		}
+		f.core.Authenticate(bg, f.token, false) // cache the new state
+		f.core.Profile(bg, f.user.ID)
+		if err := f.core.Store().DeletePasskey(bg, f.user.ID, p.ID, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		expectSecondFactor(t, f, false)
+	},
 	"SetConfirmNewSignIns": func(t *testing.T, f *fixture) {
 		f.core.Profile(bg, f.user.ID) // cached as "no second factor"
 		if err := f.core.Store().SetConfirmNewSignIns(bg, f.user.ID, true, f.clock.Now()); err != nil {
@@ -240,6 +260,11 @@ var readsOnly = map[string]bool{
 	"CreateChallenge": true, "ChallengeByHash": true, "FailChallenge": true, "CompleteChallenge": true,
 	"SweepChallenges": true, "StartDeviceChallenge": true, "PendingDeviceChallenges": true,
 	"AnswerDeviceChallenge": true,
+	// Passkeys: handles, credential records and ceremonies are never
+	// cached; only whether an account has a second factor is (AddPasskey,
+	// DeletePasskey).
+	"WebAuthnHandle": true, "UserByWebAuthnHandle": true, "Passkeys": true, "UsePasskey": true,
+	"PutCeremony": true, "TakeCeremony": true,
 	// The security log (issue 15): events, devices and mailed links are
 	// never cached.
 	"RecordEvents": true, "SecurityEvents": true, "SweepEvents": true,

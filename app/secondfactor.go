@@ -8,8 +8,7 @@ import (
 // Authentication methods a session records (Session.AuthMethods) and the
 // channels of a pending two-step sign-in (Challenge.Channels). The channel
 // order is the wire order of "channels": totp, passkey, device, email,
-// recovery. Passkeys are named here so that stored challenges and
-// sessions can carry them; totp, device, email and recovery are offered.
+// recovery.
 const (
 	MethodPassword = "password"
 	MethodEmail    = "email" // a mailed code (registration, sign-in confirmation)
@@ -55,12 +54,14 @@ type SecondFactors struct {
 	ConfirmNewSignIns bool
 	// RecoveryLeft counts the unused recovery codes.
 	RecoveryLeft int
-	UpdatedAt    time.Time
+	// Passkeys counts the registered passkeys.
+	Passkeys  int
+	UpdatedAt time.Time
 }
 
-// Any reports whether the account has a second factor: a confirmed TOTP or
-// "confirm new sign-ins" (User.SecondFactor mirrors it).
-func (f *SecondFactors) Any() bool { return f.TOTPConfirmed || f.ConfirmNewSignIns }
+// Any reports whether the account has a second factor: a confirmed TOTP, a
+// passkey or "confirm new sign-ins" (User.SecondFactor mirrors it).
+func (f *SecondFactors) Any() bool { return f.TOTPConfirmed || f.ConfirmNewSignIns || f.Passkeys > 0 }
 
 // Challenge is a pending two-step sign-in. The client holds the id; only
 // its hash (IDHash) is stored.
@@ -115,7 +116,8 @@ func (c *Challenge) Offers(channel string) bool {
 // SecondStep is what an accepted second-factor answer spends, in the same
 // transaction that spends the challenge (CompleteChallenge) or, for a
 // step-up re-authentication, on its own (SpendSecondFactor). Exactly one of
-// TOTPStep, RecoveryHash, EmailCodeHash and DeviceApproval is set.
+// TOTPStep, RecoveryHash, EmailCodeHash, DeviceApproval and
+// PasskeyCredentialID is set.
 type SecondStep struct {
 	UserID int64
 	// TOTPStep: the time step of an accepted TOTP code; refused with
@@ -131,7 +133,13 @@ type SecondStep struct {
 	// DeviceApproval: the challenge itself must carry an approval
 	// (DeviceApproved) from a signed-in device; ENOTFOUND otherwise.
 	DeviceApproval bool
-	Now            time.Time
+	// PasskeyCredentialID: a passkey of the account whose assertion the
+	// caller verified; spending stores PasskeyCredential (the record with
+	// its new sign counter) and the time of use; ENOTFOUND when the
+	// passkey was removed meanwhile.
+	PasskeyCredentialID string
+	PasskeyCredential   []byte
+	Now                 time.Time
 }
 
 // FuncLoginChallenge is the code function of the mailed code of a pending
@@ -189,7 +197,7 @@ type SecondFactorStore interface {
 	// MarkSessionFresh sets the session's authenticated_at (a step-up) and
 	// returns its key hash. ENOTFOUND when it is not the user's.
 	MarkSessionFresh(ctx context.Context, userID, sessionID int64, now time.Time) (string, error)
-	// SweepChallenges deletes up to limit challenges that expired before
-	// before.
+	// SweepChallenges deletes up to limit challenges, and up to limit
+	// WebAuthn ceremonies, that expired before before (the larger count).
 	SweepChallenges(ctx context.Context, before time.Time, limit int) (int, error)
 }

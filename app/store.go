@@ -20,6 +20,7 @@ type Store interface {
 	AccountStore
 	ChangeStore
 	SecondFactorStore
+	PasskeyStore
 	SecurityLogStore
 	ActionTokenStore
 	// Ping checks that the database answers and migrations are current.

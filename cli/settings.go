@@ -52,6 +52,8 @@ type settings struct {
 	requireSecondFactor bool
 	reauthWindow        time.Duration
 	secretsKeyFile      string
+	webAuthnRPID        string
+	webAuthnOrigins     string
 
 	logRetention              string
 	webhookURL, webhookSecret string
@@ -83,6 +85,8 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.boolean(&s.requireSecondFactor, "require-second-factor", "NTC_REQUIRE_SECOND_FACTOR", false, "every password sign-in needs a second step (an emailed code when the account has nothing else); OAuth sign-in skips it")
 	fs.duration(&s.reauthWindow, "reauth-window", "NTC_REAUTH_WINDOW", d.ReauthWindow, "how long POST auth/reauth/ keeps a session fresh for the step-up endpoints")
 	fs.str(&s.secretsKeyFile, "secrets-key-file", "NTC_SECRETS_KEY_FILE", "", "the key that encrypts TOTP secrets (`FILE`, 64 hex characters); empty on SQLite: <db path>.keys, created 0600 on first start; on PostgreSQL required for authenticator apps (see docs/SECURITY.md)")
+	fs.str(&s.webAuthnRPID, "webauthn-rp-id", "NTC_WEBAUTHN_RP_ID", "", "the passkeys' relying party: a `DOMAIN` the page's host is or ends in (passkeys are bound to it; changing it later orphans them); empty: the host of --public-url, else localhost")
+	fs.str(&s.webAuthnOrigins, "webauthn-origins", "NTC_WEBAUTHN_ORIGINS", "", "comma-separated origins (`https://notes.example.com`) whose pages may register and use passkeys: this server's account page and every front end that calls the passkey endpoints; empty: the origin of --public-url, else any http://localhost:PORT")
 
 	fs.heading("Security log")
 	fs.str(&s.logRetention, "security-log-retention", "NTC_SECURITY_LOG_RETENTION", "180d", "the sweeper deletes security events older than this (`DURATION`, days as Nd)")
@@ -226,6 +230,9 @@ func (s *settings) appConfig() (api.Config, error) {
 		AuthURL: s.googleAuthURL, TokenURL: s.googleTokenURL, Issuer: s.googleIssuer, JWKSURL: s.googleJWKS}
 	c.GitHub = oauth.GitHubConfig{ClientID: s.githubID, ClientSecret: s.githubSecret, RedirectURI: s.githubRedirect,
 		AuthURL: s.githubAuthURL, TokenURL: s.githubTokenURL, APIURL: s.githubAPI}
+	if err := s.webAuthn(&c); err != nil {
+		return c, err
+	}
 	c.SeparateMetrics = s.metricsAddr != ""
 	if _, err := s.memoryLimitBytes(1); err != nil {
 		return c, err
@@ -312,6 +319,42 @@ func (s *settings) memoryLimitBytes(hashConcurrency int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("--memory-limit %q: want auto, off, or a size like 128MiB", s.memoryLimit)
+}
+
+// webAuthn checks the passkey settings: the relying party id is a domain
+// (browsers refuse IP addresses), each origin is scheme://host[:port], and
+// each origin's host is the relying party id or a subdomain of it.
+func (s *settings) webAuthn(c *api.Config) error {
+	rp := strings.ToLower(strings.TrimSpace(s.webAuthnRPID))
+	if rp != "" {
+		if strings.ContainsAny(rp, ":/ ") || strings.Trim(rp, ".") != rp {
+			return fmt.Errorf("--webauthn-rp-id %q: want a domain such as example.com (no scheme, port or path)", s.webAuthnRPID)
+		}
+		if _, err := netip.ParseAddr(rp); err == nil {
+			return fmt.Errorf("--webauthn-rp-id %q: browsers refuse an IP address as a relying party; use a domain (localhost works on this machine)", s.webAuthnRPID)
+		}
+	}
+	effective := rp
+	if effective == "" && c.PublicURL != "" {
+		u, _ := url.Parse(c.PublicURL)
+		effective = u.Hostname()
+	}
+	for _, o := range splitList(s.webAuthnOrigins) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("--webauthn-origins: %q is not an origin such as https://notes.example.com", o)
+		}
+		host := strings.ToLower(u.Hostname())
+		if effective == "" {
+			effective = "localhost"
+		}
+		if host != effective && !strings.HasSuffix(host, "."+effective) {
+			return fmt.Errorf("--webauthn-origins: %q is not on the relying party %s (set --webauthn-rp-id to a domain both share)", o, effective)
+		}
+		c.WebAuthnOrigins = append(c.WebAuthnOrigins, u.Scheme+"://"+u.Host)
+	}
+	c.WebAuthnRPID = rp
+	return nil
 }
 
 // parseDays reads a duration that may also be a whole number of days

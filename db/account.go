@@ -159,13 +159,16 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 			WHERE id = ?`, passwordHash, u.ID); err != nil {
 			return err
 		}
-		// A reset ends every credential but the new password: the API key
-		// and every linked sign-in provider go too (the owner links them
-		// again), so nothing an intruder added survives it.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE user_id = ?`, u.ID); err != nil {
-			return err
+		// A reset ends every credential but the new password: the API key,
+		// every linked sign-in provider and every passkey go too (the owner
+		// adds them again), so nothing an intruder added survives it.
+		for _, q := range []string{`DELETE FROM api_keys WHERE user_id = ?`,
+			`DELETE FROM social_accounts WHERE user_id = ?`, `DELETE FROM passkeys WHERE user_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, u.ID); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM social_accounts WHERE user_id = ?`, u.ID); err != nil {
+		if err := syncSecondFactor(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		revoked, err = revokeUserSessions(ctx, tx, u.ID, 0, now)

@@ -100,14 +100,18 @@ func (db *DB) MarkSessionFresh(ctx context.Context, userID, sessionID int64, now
 	return hash, err
 }
 
-// SweepChallenges deletes up to limit challenges that expired before
-// before.
+// SweepChallenges deletes up to limit challenges, and up to limit WebAuthn
+// ceremonies, that expired before before; it returns the larger count.
 func (db *DB) SweepChallenges(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
 	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM login_challenges WHERE id_hash IN (
 			SELECT id_hash FROM login_challenges WHERE expires_at < ? LIMIT ?)`, micros(before), limit)
-		n, err = rowsAffected(res, err)
+		if n, err = rowsAffected(res, err); err != nil {
+			return err
+		}
+		m, err := sweepCeremonies(ctx, tx, before, limit)
+		n = max(n, m)
 		return err
 	})
 	return int(n), err

@@ -35,6 +35,8 @@ func copyTables() []copyTable {
 		{"social_accounts", "id", true},
 		{"second_factors", "user_id", false},
 		{"recovery_codes", "id", true},
+		{"webauthn_users", "user_id", false},
+		{"passkeys", "id", true},
 		// The IP-hash key: without it every stored ip_hash changes meaning.
 		{"server_secrets", "name", false},
 		// The security log (issue 15): the events, the known devices (or
@@ -55,6 +57,7 @@ func notCopied(table string) bool {
 	case "meta": // SQLite only, empty since migration 2
 	case "budgets": // PostgreSQL only: rate-limit state, minutes long; SQLite keeps it in memory
 	case "login_challenges": // pending sign-ins, ten minutes long
+	case "webauthn_ceremonies": // WebAuthn ceremonies, five minutes long
 	default:
 		return strings.HasPrefix(table, "sqlite_") // SQLite's own (sqlite_sequence)
 	}

@@ -20,8 +20,9 @@ func (db *DB) SecondFactors(ctx context.Context, userID int64) (*app.SecondFacto
 		return nil, translate(err)
 	}
 	f.UpdatedAt = fromMicros(updated)
-	if err := db.rd.QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes
-		WHERE user_id = ? AND used_at IS NULL`, userID).Scan(&f.RecoveryLeft); err != nil {
+	if err := db.rd.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM recovery_codes
+		WHERE user_id = ?1 AND used_at IS NULL), (SELECT count(*) FROM passkeys WHERE user_id = ?1)`,
+		userID).Scan(&f.RecoveryLeft, &f.Passkeys); err != nil {
 		return nil, translate(err)
 	}
 	return f, nil
@@ -35,11 +36,14 @@ func ensureFactors(ctx context.Context, tx *txn, userID int64, now time.Time) er
 }
 
 // syncSecondFactor recomputes users.second_factor from the account's row
-// and signals the user change (cached snapshots carry the flag).
+// and passkeys, and signals the user change (cached snapshots carry the
+// flag).
 func syncSecondFactor(ctx context.Context, tx *txn, userID int64) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET second_factor = COALESCE((SELECT
-		CASE WHEN totp_confirmed = 1 OR confirm_new_sign_ins = 1 THEN 1 ELSE 0 END
-		FROM second_factors WHERE user_id = ?), 0) WHERE id = ?`, userID, userID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET second_factor = CASE
+		WHEN EXISTS (SELECT 1 FROM second_factors WHERE user_id = ?1
+			AND (totp_confirmed = 1 OR confirm_new_sign_ins = 1))
+			OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?1) THEN 1 ELSE 0 END
+		WHERE id = ?1`, userID); err != nil {
 		return err
 	}
 	return signal(ctx, tx, userChanged(userID))
@@ -170,6 +174,8 @@ func spendStep(ctx context.Context, tx *txn, step app.SecondStep) error {
 			return &app.Error{Code: app.ENOTFOUND, Message: "No such recovery code."}
 		}
 		return err
+	case step.PasskeyCredentialID != "":
+		return usePasskey(ctx, tx, step.UserID, step.PasskeyCredentialID, step.PasskeyCredential, step.Now)
 	case step.EmailCodeHash != "":
 		c, err := consumeOrMiss(ctx, tx, step.EmailFunction, app.CodeFunction, step.EmailCodeHash,
 			step.UserID, step.MaxAttempts, step.Now)

@@ -30,6 +30,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { freePort, sleep, startBinary, steps, tail } from './harness.mjs';
+import { SoftAuthenticator } from './softauthn.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.NTC_BIN ? path.resolve(process.env.NTC_BIN) : path.resolve(HERE, '..', 'bin', 'notechondria-auth');
@@ -224,6 +225,7 @@ async function call(method, p, opts = {}) {
   if (opts.bearer) headers.Authorization = `Bearer ${opts.bearer}`;
   if (opts.auth) headers.Authorization = opts.auth;
   if (opts.userAgent) headers['User-Agent'] = opts.userAgent;
+  if (opts.origin) headers.Origin = opts.origin;
   if (opts.headers) Object.assign(headers, opts.headers);
   let body;
   if (opts.json !== undefined) {
@@ -601,6 +603,33 @@ describe('OpenAPI description against the real binary', () => {
     assert.equal((await call('POST', 'auth/2fa/recovery-codes/', { token: tok2, status: 200 })).data.recovery_codes.length, 10);
     await call('PATCH', 'auth/2fa/', { token: tok2, json: { confirm_new_sign_ins: false }, status: 200 });
     await call('DELETE', 'auth/2fa/totp/', { token: tok2, status: 204 });
+    assert.ok((await call('POST', 'auth/login/', login)).data.token, 'one step again');
+  });
+
+  step('passkeys: add, list, passwordless sign-in, the passkey step, remove', async () => {
+    const origin = 'http://localhost:8080'; // the relying party is localhost by default: any localhost origin
+    const login = { json: { identifier: 'bob', password: RESET_PASSWORD }, status: 200 };
+    const tok = (await call('POST', 'auth/login/', login)).data.token;
+    const authn = new SoftAuthenticator(origin);
+    const begin = (await call('POST', 'auth/passkeys/register/begin/', { token: tok, origin, json: {}, status: 200 })).data;
+    assert.equal(begin.options.publicKey.authenticatorSelection.userVerification, 'required');
+    await call('POST', 'auth/passkeys/register/finish/', { token: tok, origin, json: { challenge_id: begin.challenge_id }, status: 400 });
+    const again = (await call('POST', 'auth/passkeys/register/begin/', { token: tok, origin, json: {}, status: 200 })).data;
+    const added = (await call('POST', 'auth/passkeys/register/finish/', { token: tok, origin, json: { challenge_id: again.challenge_id, name: 'Laptop', credential: authn.create(again) }, status: 201 })).data;
+    assert.equal(added.name, 'Laptop');
+    assert.equal((await call('GET', 'auth/passkeys/', { token: tok, status: 200 })).data.length, 1);
+    const lb = (await call('POST', 'auth/passkeys/login/begin/', { origin, json: {}, status: 200 })).data;
+    await call('POST', 'auth/passkeys/login/finish/', { origin, json: { challenge_id: lb.challenge_id, credential: { id: 'x' } }, status: 400 });
+    const lb2 = (await call('POST', 'auth/passkeys/login/begin/', { origin, json: {}, status: 200 })).data;
+    const viaPasskey = await call('POST', 'auth/passkeys/login/finish/', { origin, json: { challenge_id: lb2.challenge_id, credential: authn.get(lb2) }, status: 200 });
+    assert.deepEqual(viaPasskey.data.session.auth_methods, ['passkey']);
+    const pending = (await call('POST', 'auth/login/', login)).data;
+    assert.deepEqual(pending.channels, ['passkey']);
+    const step2 = (await call('POST', 'auth/2fa/challenge/', { origin, json: { challenge_id: pending.challenge_id, channel: 'passkey' }, status: 200 })).data;
+    const done = await call('POST', 'auth/2fa/verify/', { origin, json: { challenge_id: pending.challenge_id, channel: 'passkey', credential: authn.get(step2) }, status: 200 });
+    assert.deepEqual(done.data.session.auth_methods, ['password', 'passkey']);
+    await call('DELETE', `auth/passkeys/${added.id}/`, { token: tok, status: 204 });
+    await call('DELETE', `auth/passkeys/${added.id}/`, { token: tok, status: 404 });
     assert.ok((await call('POST', 'auth/login/', login)).data.token, 'one step again');
   });
 

@@ -29,7 +29,7 @@ type Fixture struct {
 
 // Seed fills store with three accounts (alice active and staff with a live,
 // an older and a revoked session, an API key, a password-reset code and a
-// GitHub link, TOTP and two recovery codes; bob pending with his registration code; carol deactivated,
+// GitHub link, TOTP, two recovery codes and a passkey; bob pending with his registration code; carol deactivated,
 // her session revoked), two invitations, the IP-hash key and change-log
 // rows; a fourth, pending account is created and swept again. now is the
 // time of alice's live session.
@@ -101,6 +101,11 @@ func Seed(t testing.TB, store *db.DB, now time.Time) Fixture {
 	// with two recovery codes.
 	must(store.BeginTOTP(ctx, alice.ID, "c2VhbGVkIFRPVFAgc2VjcmV0", now))
 	must(store.ConfirmTOTP(ctx, alice.ID, 59000000, []string{app.HashHex("rc-one"), app.HashHex("rc-two")}, now))
+	// and a passkey (a credential record is public data).
+	_, err = store.WebAuthnHandle(ctx, alice.ID, "qW5vdGVjaG9uZHJpYS1oYW5kbGU")
+	must(err)
+	must(store.AddPasskey(ctx, &app.Passkey{UserID: alice.ID, CredentialID: "Y3JlZC1pZA", Name: "Zoë's laptop",
+		Credential: []byte(`{"id":"Y3JlZC1pZA","publicKey":"pQECAyYgASFY"}`), CreatedAt: now}))
 	f.IPHashKey, err = store.ServerSecret(ctx, "ip_hash_key", []byte("\x00\x01 an ip-hash key with a NUL \xff"))
 	must(err)
 	// dave never verified: the sweeper deletes him, leaving the highest
@@ -112,7 +117,8 @@ func Seed(t testing.TB, store *db.DB, now time.Time) Fixture {
 	}
 	f.Alice, f.MaxUserID, f.MaxSessionID = alice, dave.ID, live.ID
 	f.Rows = map[string]int64{"users": 3, "sessions": 4, "api_keys": 1, "verification_codes": 2,
-		"invitation_codes": 2, "social_accounts": 1, "second_factors": 1, "recovery_codes": 2, "server_secrets": 1,
+		"invitation_codes": 2, "social_accounts": 1, "second_factors": 1, "recovery_codes": 2,
+		"webauthn_users": 1, "passkeys": 1, "server_secrets": 1,
 		"security_events": 1, "user_devices": 1, "action_tokens": 1, "webhook_outbox": 1}
 	return f
 }
