@@ -323,3 +323,26 @@ func TestSecurityLog_Core_Endpoint(t *testing.T) {
 	e.do("GET", "auth/security-log/", nil, e.rotate(tok)).expect(t, 403, "")
 	e.do("GET", "auth/security-log/", nil, "").expect(t, 401, "")
 }
+
+// TestSecurityLog_Core_Passkeys: adding and removing a passkey leave
+// second_factor.added / .removed (kind passkey); a passwordless sign-in is
+// login.succeeded with the method passkey.
+func TestSecurityLog_Core_Passkeys(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("alice", "alice@example.com", pw2)
+	tok := e.login("alice", pw2, "User-Agent", ua2)
+	a := newSoftAuthn(t, pkOrigin)
+	id := e.addPasskey(tok, a, "Laptop")
+	if ev := e.eventOf(u.ID, app.EventSecondFactorAdded); ev.Detail["kind"] != "passkey" {
+		t.Errorf("added %v", ev.Detail)
+	}
+	e.passkeySignIn(a).expect(t, 200, "")
+	if ev := e.events(u.ID)[0]; ev.Type != app.EventLoginSucceeded || fmt.Sprint(ev.Detail["methods"]) != "[passkey]" {
+		t.Errorf("passkey sign-in %+v", ev)
+	}
+	e.pk("DELETE", "auth/passkeys/"+itoa(id)+"/", nil, tok).expect(t, 204, "")
+	e.pk("DELETE", "auth/passkeys/"+itoa(id)+"/", nil, tok).expect(t, 404, "")
+	if n := e.countOf(u.ID, app.EventSecondFactorRemoved); n != 1 {
+		t.Errorf("%d removed events, want 1 (the 404 invents none)", n)
+	}
+}
