@@ -346,13 +346,13 @@ func ghEmails(email string, verified bool) string {
 	return string(b)
 }
 
-// oauthDeadURL is the address of a server that no longer listens.
+// oauthDeadURL is an address nothing listens on.
 func oauthDeadURL(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	u := srv.URL
-	srv.Close()
-	return u
+	// Port 0 refuses every connection. (A closed test server's port was
+	// used before: under parallel tests another server could take it, and
+	// the "unreachable" provider answered 404.)
+	return "http://127.0.0.1:0"
 }
 
 // oauthEnv is a test server wired to both fakes.

@@ -132,13 +132,11 @@ func (f *fakeGoogle) config() GoogleConfig {
 		TokenURL: f.srv.URL + "/token", JWKSURL: f.srv.URL + "/certs"}
 }
 
-// closedURL returns the URL of a server that is no longer listening.
+// closedURL returns an address nothing listens on: port 0 refuses every
+// connection (a closed test server's port could be taken by another test).
 func closedURL(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	u := srv.URL
-	srv.Close()
-	return u
+	return "http://127.0.0.1:0"
 }
 
 // ghAccount is what the fake GitHub answers for one access token.
