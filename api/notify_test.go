@@ -194,3 +194,48 @@ func TestNotices_Core_CredentialChangesAndEmailDispute(t *testing.T) {
 		t.Fatal("the dispute link worked twice")
 	}
 }
+
+// fakeHooks stands in for the webhook deliverer in /metrics.
+type fakeHooks struct{ s app.DeliveryStats }
+
+func (f fakeHooks) Stats() app.DeliveryStats { return f.s }
+
+// TestMetrics_Core_WebhookState: with a deliverer, /metrics shows its
+// delivered, failed, abandoned and pending figures and the oldest owed
+// delivery's age; without one, no webhook lines.
+func TestMetrics_Core_WebhookState(t *testing.T) {
+	for _, c := range []struct {
+		hooks *fakeHooks
+		want  []string
+	}{
+		{nil, nil},
+		{&fakeHooks{app.DeliveryStats{Delivered: 7, Failed: 3, Abandoned: 1, Pending: 2, OldestAge: 90 * time.Second}},
+			[]string{"ntc_webhook_delivered_total 7", "ntc_webhook_failed_attempts_total 3", "ntc_webhook_abandoned_total 1",
+				"ntc_webhook_pending 2", "ntc_webhook_oldest_pending_seconds 90"}},
+	} {
+		store, err := db.Open(context.Background(), testdb.Target(t), db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		o := api.Options{Logger: zerolog.Nop(), Rand: rand.Reader, Hasher: fastHasher()}
+		if c.hooks != nil {
+			o.Webhooks = c.hooks
+		}
+		srv := buildServer(t, store, api.DefaultConfig(), nil, o)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		body := rec.Body.String()
+		if c.hooks == nil && strings.Contains(body, "ntc_webhook_") {
+			t.Errorf("webhook lines without webhooks")
+		}
+		for _, w := range c.want {
+			if !strings.Contains(body, "\n"+w+"\n") {
+				t.Errorf("no %q in /metrics", w)
+			}
+		}
+		if !strings.Contains(body, "ntc_security_events_swept_total ") {
+			t.Errorf("no sweep counter")
+		}
+	}
+}
