@@ -11,6 +11,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"notechondria-auth/app"
+	"notechondria-auth/mail"
 )
 
 // passkeyJSON is a passkey as GET auth/passkeys/ lists it.
@@ -134,7 +135,8 @@ func (s *Server) handleRegisterPasskeyFinish(w http.ResponseWriter, r *http.Requ
 	}
 	p := &app.Passkey{UserID: a.User.ID, CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID),
 		Name: app.TruncateRunes(name, passkeyNameMax), Credential: record, CreatedAt: s.now()}
-	if err := s.store.AddPasskey(r.Context(), p); app.ErrorCode(err) == app.ECONFLICT {
+	ev := s.audit(r).Add(a.User.ID, app.EventSecondFactorAdded, map[string]any{"kind": app.MethodPasskey})
+	if err := s.store.AddPasskey(audited(r, ev), p); app.ErrorCode(err) == app.ECONFLICT {
 		if len(wu.creds) >= app.MaxPasskeys {
 			return app.NonFieldError(msgTooManyPasskeys)
 		}
@@ -173,11 +175,13 @@ func (s *Server) handleDeletePasskey(w http.ResponseWriter, r *http.Request, p h
 	if err != nil {
 		return app.Detail(app.ENOTFOUND, "Passkey not found.")
 	}
-	if err := s.store.DeletePasskey(r.Context(), a.User.ID, id, s.now()); app.ErrorCode(err) == app.ENOTFOUND {
+	ev := s.audit(r).Add(a.User.ID, app.EventSecondFactorRemoved, map[string]any{"kind": app.MethodPasskey})
+	if err := s.store.DeletePasskey(audited(r, ev), a.User.ID, id, s.now()); app.ErrorCode(err) == app.ENOTFOUND {
 		return app.Detail(app.ENOTFOUND, "Passkey not found.")
 	} else if err != nil {
 		return err
 	}
+	s.noticeMail(r, a.User.Email, mail.SecondFactorRemovedNotice)
 	noContent(w)
 	return nil
 }
