@@ -89,15 +89,20 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, _ 
 	if err != nil {
 		return app.Internal(err)
 	}
-	_, err = s.store.SetPassword(r.Context(), u.ID, hash, true, 0, s.now())
+	ev := s.audit(r).Add(u.ID, app.EventPasswordChanged, map[string]any{"by": "user"})
+	ev.Cause = app.CausePasswordChange
+	_, err = s.store.SetPassword(audited(r, ev), u.ID, hash, true, 0, s.now())
 	if err != nil {
 		return err
 	}
 	u.Password = hash
-	p, err := s.mintSessionFor(r, u, hash, app.MethodPassword, app.MethodEmail)
+	// The new session of this device is no sign-in: password.changed says
+	// what happened.
+	p, _, err := s.mint(r, u, hash, app.MethodPassword, app.MethodEmail)
 	if err != nil {
 		return err
 	}
+	s.noticeMail(r, u.Email, mail.PasswordChangedNotice)
 	writeSecret(w, http.StatusOK, struct {
 		Message string      `json:"message"`
 		Token   string      `json:"token"`
@@ -115,9 +120,11 @@ func (s *Server) handleRotateAPIKey(w http.ResponseWriter, r *http.Request, _ ht
 		return app.Internal(err)
 	}
 	key := app.APIKeyPrefix + h
-	if _, err := s.store.SetAPIKey(r.Context(), a.User.ID, app.HashHex(key), key[:8], s.now()); err != nil {
+	ev := s.audit(r).Add(a.User.ID, app.EventAPIKeyRotated, map[string]any{"prefix": key[:8]})
+	if _, err := s.store.SetAPIKey(audited(r, ev), a.User.ID, app.HashHex(key), key[:8], s.now()); err != nil {
 		return err
 	}
+	s.noticeMail(r, a.User.Email, mail.APIKeyRotatedNotice)
 	writeSecret(w, http.StatusOK, map[string]string{"api_key": key, "api_key_prefix": key[:8]})
 	return nil
 }

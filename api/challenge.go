@@ -77,7 +77,8 @@ func (s *Server) startChallenge(r *http.Request, u *app.User, passwordHash strin
 		UserAgent: app.TruncateRunes(r.Header.Get("User-Agent"), 512), Channels: channels,
 		FirstFactor: app.MethodPassword, PasswordHash: passwordHash,
 		CreatedAt: now, ExpiresAt: now.Add(app.ChallengeLifetime)}
-	if err := s.store.CreateChallenge(r.Context(), c); err != nil {
+	a := s.audit(r).Add(u.ID, app.EventSecondStepRequired, map[string]any{"channels": channels})
+	if err := s.store.CreateChallenge(audited(r, a), c); err != nil {
 		return nil, err
 	}
 	return &pendingJSON{Pending2FA: true, ChallengeID: id, Channels: channels, ExpiresAt: isoTime(c.ExpiresAt)}, nil
@@ -194,6 +195,9 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	}
 	netKey := "ip:" + clientNet(s.clientIP(r))
 	res, err := s.take(r, charge{s.budgets.loginIP, netKey}, charge{s.budgets.loginAccount, accountThrottleKey(c.UserID)})
+	if app.ErrorCode(err) == app.ERATELIMIT {
+		s.loginFailed(r, c.UserID, app.ReasonThrottled, channel)
+	}
 	if err != nil {
 		return err
 	}
@@ -214,7 +218,8 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	if step == nil {
 		return s.wrongAnswer(r, c, channel)
 	}
-	if err := s.store.CompleteChallenge(r.Context(), c.IDHash, *step); err != nil {
+	approved := s.audit(r).Add(c.UserID, app.EventSecondStepApproved, map[string]any{"channel": channel})
+	if err := s.store.CompleteChallenge(audited(r, approved), c.IDHash, *step); err != nil {
 		// ENOTFOUND: the challenge was spent meanwhile, or no such recovery
 		// or mailed code; ECONFLICT: a TOTP replay. Both are wrong answers.
 		if ec := app.ErrorCode(err); ec != app.ENOTFOUND && ec != app.ECONFLICT {
@@ -247,12 +252,15 @@ func (s *Server) finishChallenge(w http.ResponseWriter, r *http.Request, c *app.
 	return nil
 }
 
-// wrongAnswer counts a wrong answer against the challenge (the budgets
-// stay spent) and answers the field error: on "credential" for a passkey,
+// wrongAnswer counts a wrong answer on channel against the challenge (the
+// budgets stay spent), recorded as a failed sign-in in the same
+// transaction, and answers the field error: on "credential" for a passkey,
 // else on "code".
 func (s *Server) wrongAnswer(r *http.Request, c *app.Challenge, channel string) error {
 	s.metrics.loginFailures.Add(1)
-	if _, err := s.store.FailChallenge(r.Context(), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+	a := s.audit(r).Add(c.UserID, app.EventLoginFailed,
+		map[string]any{"reason": app.ReasonWrongSecondFactor, "channel": channel})
+	if _, err := s.store.FailChallenge(audited(r, a), c.IDHash); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
 		return err
 	}
 	if channel == app.MethodPasskey {

@@ -91,7 +91,8 @@ func (s *Server) verifyDevice(w http.ResponseWriter, r *http.Request, c *app.Cha
 		writeJSON(w, http.StatusAccepted, map[string]bool{"pending": true})
 		return nil
 	}
-	err := s.store.CompleteChallenge(r.Context(), c.IDHash,
+	approved := s.audit(r).Add(c.UserID, app.EventSecondStepApproved, map[string]any{"channel": app.MethodDevice})
+	err := s.store.CompleteChallenge(audited(r, approved), c.IDHash,
 		app.SecondStep{UserID: c.UserID, DeviceApproval: true, Now: s.now()})
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return app.FieldError("challenge_id", msgChallengeUnknown)
@@ -170,7 +171,7 @@ func (s *Server) handleApproveSignIn(w http.ResponseWriter, r *http.Request, p h
 	if subtle.ConstantTimeCompare([]byte(number), []byte(c.DeviceNumber)) != 1 {
 		state = app.DeviceDenied
 	}
-	if err := s.answer(r, a.User.ID, c, state); err != nil {
+	if err := s.answer(r, a.User.ID, c, state, "wrong_number"); err != nil {
 		return err
 	}
 	if state == app.DeviceDenied {
@@ -191,7 +192,7 @@ func (s *Server) handleDenySignIn(w http.ResponseWriter, r *http.Request, p http
 	if err != nil {
 		return err
 	}
-	if err := s.answer(r, a.User.ID, c, app.DeviceDenied); err != nil {
+	if err := s.answer(r, a.User.ID, c, app.DeviceDenied, "denied"); err != nil {
 		return err
 	}
 	noContent(w)
@@ -199,9 +200,16 @@ func (s *Server) handleDenySignIn(w http.ResponseWriter, r *http.Request, p http
 }
 
 // answer records a device's answer; a race lost to another answer or to
-// expiry is the same 404.
-func (s *Server) answer(r *http.Request, userID int64, c *app.Challenge, state string) error {
-	err := s.store.AnswerDeviceChallenge(r.Context(), userID, c.IDHash, state, s.now())
+// expiry is the same 404. A denial (why: "denied" or "wrong_number") is a
+// second_step.denied event in the same transaction; an approval is
+// recorded when the new device spends it (verifyDevice).
+func (s *Server) answer(r *http.Request, userID int64, c *app.Challenge, state, why string) error {
+	ctx := r.Context()
+	if state == app.DeviceDenied {
+		ctx = audited(r, s.audit(r).Add(userID, app.EventSecondStepDenied,
+			map[string]any{"channel": app.MethodDevice, "why": why}))
+	}
+	err := s.store.AnswerDeviceChallenge(ctx, userID, c.IDHash, state, s.now())
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return app.Detail(app.ENOTFOUND, msgPendingNotFound)
 	}

@@ -80,7 +80,11 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request, a *a
 	if err != nil {
 		return err
 	}
-	_, err = s.store.ChangeEmail(r.Context(), a.User.ID, keep, newEmail, app.CodeHash(code), s.codeAttemptsTotal(), s.now())
+	old := a.User.Email
+	ev := s.audit(r).Add(a.User.ID, app.EventEmailChanged,
+		map[string]any{"old": app.MaskEmail(old), "new": app.MaskEmail(newEmail)})
+	ev.Cause = app.CauseEmailChange
+	_, err = s.store.ChangeEmail(audited(r, ev), a.User.ID, keep, newEmail, app.CodeHash(code), s.codeAttemptsTotal(), s.now())
 	if app.ErrorCode(err) != app.ENOTFOUND {
 		guess.refund(r) // only a wrong code counts
 	}
@@ -93,6 +97,7 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request, a *a
 	default:
 		return err
 	}
+	s.emailChangedMail(r, a.User.ID, old, newEmail)
 	writeJSON(w, http.StatusOK, map[string]string{"message": "Email updated.", "email": newEmail})
 	return nil
 }

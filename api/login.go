@@ -54,6 +54,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	if err != nil {
 		return err
 	} else if !ok {
+		if u != nil {
+			s.loginFailed(r, u.ID, app.ReasonThrottled, "")
+		}
 		return s.throttled(retry)
 	}
 	ipRes := reservation{{s.budgets.loginIP, netKey}}
@@ -77,6 +80,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 			ipRes.refund(r)
 			if app.ErrorCode(cleanErr) != app.ERATELIMIT {
 				return cleanErr
+			}
+			if u != nil {
+				s.loginFailed(r, u.ID, app.ReasonThrottled, "")
 			}
 			return err
 		}
@@ -103,6 +109,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ httproute
 	}
 	if !ok {
 		s.metrics.loginFailures.Add(1)
+		if u != nil {
+			// Recorded against the account the identifier named, so its
+			// owner sees the attempts.
+			s.loginFailed(r, u.ID, app.ReasonWrongPassword, "")
+		}
 		return app.NonFieldError(msgLoginMismatch) // the reservations stay spent
 	}
 	ipRes.refund(r)

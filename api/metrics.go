@@ -158,6 +158,15 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	gauge(w, "ntc_cache_purges_total", "Times the caches were emptied (wipe, change-log gap or read failure).", "counter", st.CachePurges)
 	gauge(w, "ntc_login_failures_total", "Failed sign-in attempts.", "counter", m.loginFailures.Load())
 	gauge(w, "ntc_throttled_requests_total", "Requests answered 429.", "counter", m.throttled.Load())
+	gauge(w, "ntc_security_events_swept_total", "Security events deleted by the sweeper (past --security-log-retention).", "counter", st.SweptEvents)
+	if s.webhooks != nil {
+		d := s.webhooks.Stats()
+		gauge(w, "ntc_webhook_delivered_total", "Webhook deliveries answered 2xx.", "counter", d.Delivered)
+		gauge(w, "ntc_webhook_failed_attempts_total", "Webhook attempts that failed (retried, or abandoned).", "counter", d.Failed)
+		gauge(w, "ntc_webhook_abandoned_total", "Webhook deliveries given up after 24 hours.", "counter", d.Abandoned)
+		gauge(w, "ntc_webhook_pending", "Webhook deliveries owed (the outbox, all servers).", "gauge", uint64(max(d.Pending, 0)))
+		gauge(w, "ntc_webhook_oldest_pending_seconds", "Age of the oldest delivery owed.", "gauge", uint64(d.OldestAge.Seconds()))
+	}
 }
 
 func gauge(w io.Writer, name, help, typ string, v uint64) {

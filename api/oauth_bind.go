@@ -44,7 +44,8 @@ func (s *Server) handleOAuthBind(provider string) apiHandler {
 		}
 		a := &app.SocialAccount{UserID: authFrom(r.Context()).User.ID, Provider: id.Provider,
 			ProviderUID: id.UID, Email: strings.ToLower(id.Email), ExtraData: extra, CreatedAt: s.now()}
-		created, err := s.store.BindSocialAccount(r.Context(), a)
+		ev := s.audit(r).Add(a.UserID, app.EventOAuthLinked, map[string]any{"provider": id.Provider})
+		created, err := s.store.BindSocialAccount(audited(r, ev), a)
 		switch {
 		case app.ErrorCode(err) == app.ECONFLICT:
 			return app.Detail(app.ECONFLICT, bindMessage("aborted", provider, "db_write",

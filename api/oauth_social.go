@@ -40,7 +40,9 @@ func (s *Server) handleSocialAccounts(w http.ResponseWriter, r *http.Request, _ 
 // usable password.
 func (s *Server) handleSocialUnlink(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
 	provider := p.ByName("provider")
-	n, err := s.store.DeleteSocialAccounts(r.Context(), authFrom(r.Context()).User.ID, provider)
+	userID := authFrom(r.Context()).User.ID
+	ev := s.audit(r).Add(userID, app.EventOAuthUnlinked, map[string]any{"provider": provider})
+	n, err := s.store.DeleteSocialAccounts(audited(r, ev), userID, provider)
 	if err != nil {
 		return err
 	}

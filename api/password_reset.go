@@ -92,12 +92,17 @@ func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return app.Internal(err)
 	}
-	_, _, err = s.store.ResetPassword(r.Context(), email, app.CodeHash(code), hash, s.codeAttemptsTotal(), s.now())
+	// The account is the one the store finds for the address, in the
+	// transaction (user id 0: the store fills it in).
+	ev := s.audit(r).Add(0, app.EventPasswordReset, nil)
+	ev.Cause = app.CausePasswordReset
+	u, _, err := s.store.ResetPassword(audited(r, ev), email, app.CodeHash(code), hash, s.codeAttemptsTotal(), s.now())
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return app.NonFieldError(msgResetCode)
 	} else if err != nil {
 		return err
 	}
+	s.noticeMail(r, u.Email, mail.PasswordResetNotice)
 	guess.refund(r)
 	writeJSON(w, http.StatusOK, map[string]string{"message": msgResetDone})
 	return nil

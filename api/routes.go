@@ -92,12 +92,19 @@ func (s *Server) routes() http.Handler {
 	api("DELETE", "auth/passkeys/:id/", authSession, s.stepUp(s.handleDeletePasskey))
 	api("POST", "auth/passkeys/login/begin/", authOptional, s.anonymous(s.handlePasskeyLoginBegin))
 	api("POST", "auth/passkeys/login/finish/", authOptional, s.handlePasskeyLoginFinish)
+	// ours (issue 15): the security log
+	api("GET", "auth/security-log/", authSession, s.handleSecurityLog)
 	// ours: this API's OpenAPI 3.1 description
 	api("GET", "openapi.json", authNone, s.handleOpenAPI)
 
 	// The OAuth callback pages (CONTRACT "OAuth callback", project level).
 	page("GET", "/auth/google/callback", s.handleOAuthCallback(oauth.ProviderGoogle))
 	page("GET", "/auth/github/callback", s.handleOAuthCallback(oauth.ProviderGitHub))
+
+	// The links of the security notices ("This wasn't me", undo an email
+	// change): a page with one button, and the button.
+	page("GET", securityLinkPath+":token", s.handleSecurityLinkPage)
+	page("POST", securityLinkPath+":token", s.handleSecurityLinkUse)
 
 	// Operations.
 	page("GET", "/healthz", s.handleHealthz)

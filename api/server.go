@@ -95,6 +95,8 @@ type Options struct {
 	// --secrets-key-file). nil: authenticator apps cannot be set up or
 	// used (503).
 	SecretsKey []byte
+	// Webhooks is the webhook deliverer, for /metrics (nil: no webhooks).
+	Webhooks interface{ Stats() app.DeliveryStats }
 }
 
 // Server is the HTTP application on top of a session core.
@@ -125,6 +127,10 @@ type Server struct {
 	hdrNoStore []string // shared, never mutated: "Cache-Control: no-store"
 
 	draining atomic.Bool // set by Drain: the process is about to stop
+
+	webhooks      interface{ Stats() app.DeliveryStats }
+	throttleNotes *throttleNotes // throttled sign-ins recorded once a minute
+	notices       *notices       // the security notices being sent
 }
 
 // DefaultConfig returns the compiled-in defaults.
@@ -180,6 +186,10 @@ func New(ctx context.Context, core *app.Core, cfg Config, o Options) (*Server, e
 		metrics: newMetrics(),
 		budgets: newBudgets(cfg, now, o.Budgets, o.Logger),
 		rows:    newRowMemo(cfg.CacheSize),
+
+		webhooks:      o.Webhooks,
+		throttleNotes: newThrottleNotes(),
+		notices:       newNotices(),
 	}
 	wa, err := newWebAuthn(&cfg)
 	if err != nil {
@@ -233,7 +243,7 @@ func (s *Server) WipeSessions(ctx context.Context) (int, error) { return s.core.
 // Run runs the core's background work and cleans the throttles after every
 // sweep, until ctx ends; then pending touches are flushed.
 func (s *Server) Run(ctx context.Context) {
-	s.core.Run(ctx, func() { s.budgets.sweep(ctx) })
+	s.core.Run(ctx, func() { s.budgets.sweep(ctx); s.throttleNotes.sweep(s.now()) })
 }
 
 // Drain marks the server as stopping (serve's --drain-timeout): from now on

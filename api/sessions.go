@@ -14,7 +14,8 @@ import (
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	a := authFrom(r.Context())
 	if a.Session != nil {
-		if _, err := s.store.RevokeSession(r.Context(), a.User.ID, a.Session.ID, s.now()); err != nil {
+		ev := s.audit(r).Add(a.User.ID, app.EventLogout, nil)
+		if _, err := s.store.RevokeSession(audited(r, ev), a.User.ID, a.Session.ID, s.now()); err != nil {
 			return err
 		}
 	}
@@ -100,7 +101,12 @@ func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request, p h
 	if err != nil {
 		return app.Detail(app.ENOTFOUND, "Session not found.")
 	}
-	_, err = s.store.RevokeSession(r.Context(), a.User.ID, id, s.now())
+	ev := s.audit(r)
+	ev.Cause = app.CauseOtherSession
+	if a.Session != nil && a.Session.ID == id {
+		ev.Cause = app.CauseThisDevice
+	}
+	_, err = s.store.RevokeSession(audited(r, ev), a.User.ID, id, s.now())
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return app.Detail(app.ENOTFOUND, "Session not found.")
 	} else if err != nil {
@@ -118,7 +124,9 @@ func (s *Server) handleSessionRevokeOthers(w http.ResponseWriter, r *http.Reques
 	if a.Session != nil {
 		keep = a.Session.ID
 	}
-	hashes, err := s.store.RevokeUserSessions(r.Context(), a.User.ID, keep, s.now())
+	ev := s.audit(r)
+	ev.Cause = app.CauseOtherSession
+	hashes, err := s.store.RevokeUserSessions(audited(r, ev), a.User.ID, keep, s.now())
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"notechondria-auth/app"
+	"notechondria-auth/mail"
 )
 
 // Second-factor management messages.
@@ -75,8 +76,16 @@ func (s *Server) handleTwoFactorPatch(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	if present {
-		if err := s.store.SetConfirmNewSignIns(r.Context(), a.User.ID, on, s.now()); err != nil {
+		typ := app.EventSecondFactorRemoved
+		if on {
+			typ = app.EventSecondFactorAdded
+		}
+		ev := s.audit(r).Add(a.User.ID, typ, map[string]any{"kind": "confirm_new_sign_ins"})
+		if err := s.store.SetConfirmNewSignIns(audited(r, ev), a.User.ID, on, s.now()); err != nil {
 			return err
+		}
+		if !on && len(ev.Written) > 0 {
+			s.noticeMail(r, a.User.Email, mail.SecondFactorRemovedNotice)
 		}
 	}
 	return s.handleTwoFactorSummary(w, r, p)
@@ -176,7 +185,8 @@ func (s *Server) handleTOTPConfirm(w http.ResponseWriter, r *http.Request, _ htt
 	if err != nil {
 		return app.Internal(err)
 	}
-	err = s.store.ConfirmTOTP(r.Context(), a.User.ID, step, hashes, s.now())
+	ev := s.audit(r).Add(a.User.ID, app.EventSecondFactorAdded, map[string]any{"kind": app.MethodTOTP})
+	err = s.store.ConfirmTOTP(audited(r, ev), a.User.ID, step, hashes, s.now())
 	switch app.ErrorCode(err) {
 	case "":
 	case app.ECONFLICT:
@@ -194,8 +204,12 @@ func (s *Server) handleTOTPConfirm(w http.ResponseWriter, r *http.Request, _ htt
 // authenticator app and the recovery codes; idempotent, 204.
 func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	a := authFrom(r.Context())
-	if err := s.store.DisableTOTP(r.Context(), a.User.ID, s.now()); err != nil {
+	ev := s.audit(r).Add(a.User.ID, app.EventSecondFactorRemoved, map[string]any{"kind": app.MethodTOTP})
+	if err := s.store.DisableTOTP(audited(r, ev), a.User.ID, s.now()); err != nil {
 		return err
+	}
+	if len(ev.Written) > 0 { // nothing was on: no event, no mail
+		s.noticeMail(r, a.User.Email, mail.SecondFactorRemovedNotice)
 	}
 	noContent(w)
 	return nil
@@ -216,7 +230,8 @@ func (s *Server) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, _ h
 	if err != nil {
 		return app.Internal(err)
 	}
-	if err := s.store.ReplaceRecoveryCodes(r.Context(), a.User.ID, hashes, s.now()); err != nil {
+	ev := s.audit(r).Add(a.User.ID, app.EventRecoveryCodesRegenerated, nil)
+	if err := s.store.ReplaceRecoveryCodes(audited(r, ev), a.User.ID, hashes, s.now()); err != nil {
 		return err
 	}
 	writeSecret(w, http.StatusOK, recoveryCodesJSON{RecoveryCodes: codes})

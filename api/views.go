@@ -152,24 +152,41 @@ func imageURL(stored string, r *http.Request) string {
 }
 
 // mintSession creates a session for u from the request's User-Agent and
-// client IP and builds the auth payload around it.
-// methods are how the sign-in authenticated (Session.AuthMethods).
+// client IP and builds the auth payload around it: a sign-in, recorded as
+// login.succeeded (see mintSessionFor). methods are how the sign-in
+// authenticated (Session.AuthMethods).
 func (s *Server) mintSession(r *http.Request, u *app.User, methods ...string) (*authPayload, error) {
 	return s.mintSessionFor(r, u, "", methods...)
 }
 
 // mintSessionFor is mintSession for a caller that verified the password
-// hash requirePassword: ECONFLICT when it changed meanwhile.
+// hash requirePassword: ECONFLICT when it changed meanwhile. The session
+// and its login.succeeded event commit together; a sign-in from a device
+// the account has not used lately mails the owner (newDeviceMail).
 func (s *Server) mintSessionFor(r *http.Request, u *app.User, requirePassword string, methods ...string) (*authPayload, error) {
-	sess, key, err := s.core.MintSession(r.Context(), u, r.Header.Get("User-Agent"), s.ipHash(s.clientIP(r)), requirePassword, methods...)
+	a := s.signInAudit(r, u, methods, nil)
+	p, sess, err := s.mint(r.WithContext(audited(r, a)), u, requirePassword, methods...)
 	if err != nil {
 		return nil, err
+	}
+	if a.NewDevice && !a.FirstSignIn {
+		s.newDeviceMail(r, u, sess)
+	}
+	return p, nil
+}
+
+// mint creates the session and its auth payload, recording what r's
+// context's audit says (change-password's new session is no sign-in).
+func (s *Server) mint(r *http.Request, u *app.User, requirePassword string, methods ...string) (*authPayload, *app.Session, error) {
+	sess, key, err := s.core.MintSession(r.Context(), u, r.Header.Get("User-Agent"), s.ipHash(s.clientIP(r)), requirePassword, methods...)
+	if err != nil {
+		return nil, nil, err
 	}
 	n, err := s.core.CountOtherLive(r.Context(), u.ID, sess.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.payload(r, profileOf(u), sess, key, sess.LastSeenAt, n), nil
+	return s.payload(r, profileOf(u), sess, key, sess.LastSeenAt, n), sess, nil
 }
 
 // payload builds the auth payload of a session; others is the count of the

@@ -187,3 +187,14 @@ func (s *coherentStore) MarkSessionFresh(ctx context.Context, userID, sessionID 
 	s.c.lists.forgetUser(userID)
 	return hash, err
 }
+
+// RedeemActionToken: every session of the account, and its snapshots (an
+// email dispute puts the old address back).
+func (s *coherentStore) RedeemActionToken(ctx context.Context, hash, purpose string, now time.Time) (*ActionToken, *User, []string, error) {
+	t, u, hashes, err := s.Store.RedeemActionToken(ctx, hash, purpose, now)
+	if u != nil {
+		s.revoked(u.ID, hashes)
+		s.userChanged(u.ID)
+	}
+	return t, u, hashes, err
+}

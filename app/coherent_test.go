@@ -215,6 +215,21 @@ var invalidates = map[string]func(t *testing.T, f *fixture){
 			t.Fatalf("listed authenticated_at: %+v", live)
 		}
 	},
+	"RedeemActionToken": func(t *testing.T, f *fixture) {
+		now := f.clock.Now()
+		tok := &app.ActionToken{Hash: app.HashHex("link"), UserID: f.user.ID, Purpose: app.TokenEmailDispute,
+			Data: "old@example.com", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := f.core.Store().CreateActionToken(bg, tok); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := f.core.Store().RedeemActionToken(bg, tok.Hash, app.TokenEmailDispute, now); err != nil {
+			t.Fatal(err)
+		}
+		expectCode(t, f.authCode(f.token), app.EUNAUTHORIZED)
+		if p, err := f.core.Profile(bg, f.user.ID); err != nil || p.User.Email != "old@example.com" {
+			t.Fatalf("profile after the dispute: %v %v", p, err)
+		}
+	},
 	"ResolveSocialLogin": func(t *testing.T, f *fixture) {
 		req := &app.SocialLogin{Provider: "github", UID: "42", Email: f.user.Email, EmailVerified: true,
 			Username: "alice", ExtraData: "{}", UnusablePassword: "!x", Now: f.clock.Now()}
@@ -250,6 +265,10 @@ var readsOnly = map[string]bool{
 	// DeletePasskey).
 	"WebAuthnHandle": true, "UserByWebAuthnHandle": true, "Passkeys": true, "UsePasskey": true,
 	"PutCeremony": true, "TakeCeremony": true,
+	// The security log (issue 15): events, devices and mailed links are
+	// never cached.
+	"RecordEvents": true, "SecurityEvents": true, "SweepEvents": true,
+	"CreateActionToken": true, "ActionTokenByHash": true, "SweepActionTokens": true,
 }
 
 // TestCoherent_EveryStoreMethodIsClassified fails for a Store method in

@@ -28,6 +28,10 @@ type Config struct {
 	// no bound. The change log is what keeps the caches exact; this is the
 	// last safety net (cli: 60 s on PostgreSQL, off on SQLite).
 	CacheTTL time.Duration
+	// SecurityLogRetention is how long security events are kept (cli
+	// --security-log-retention, default 180 days); the sweeper deletes
+	// older ones. 0: the default.
+	SecurityLogRetention time.Duration
 }
 
 // DefaultConfig returns the compiled-in defaults of the session core.
@@ -39,6 +43,8 @@ func DefaultConfig() Config {
 		SweepInterval: 10 * time.Minute,
 		SweepBatch:    500,
 		ChangePoll:    250 * time.Millisecond,
+
+		SecurityLogRetention: DefaultSecurityLogRetention,
 	}
 }
 
@@ -90,7 +96,7 @@ type Core struct {
 	listening atomic.Bool
 
 	sweeps, sweptSessions, sweptCodes atomic.Uint64
-	sweptPending                      atomic.Uint64
+	sweptPending, sweptEvents         atomic.Uint64
 	changesApplied, purges            atomic.Uint64
 }
 
@@ -149,9 +155,13 @@ func (c *Core) Config() Config { return c.cfg }
 func (c *Core) Now() time.Time { return c.now() }
 
 // WipeSessions revokes every session (--wipe-sessions-on-boot) and returns
-// the count.
+// the count; every account that had one gets a session.revoked event
+// (cause boot_wipe) in the same transaction.
 func (c *Core) WipeSessions(ctx context.Context) (int, error) {
-	return c.store.RevokeAllSessions(ctx, c.now())
+	now := c.now()
+	a := NewAudit(c.rand, now, Actor{})
+	a.Cause = CauseBootWipe
+	return c.store.RevokeAllSessions(WithAudit(ctx, a), now)
 }
 
 // Run runs the background work (touch writer, sweeper, change-log watch)
@@ -210,6 +220,7 @@ type Stats struct {
 	CacheEntries, CacheHits, CacheMisses            uint64
 	TouchBatches, TouchRows                         uint64
 	Sweeps, SweptSessions, SweptCodes, SweptPending uint64
+	SweptEvents                                     uint64
 	ChangesApplied, CachePurges                     uint64
 }
 
@@ -220,7 +231,7 @@ func (c *Core) Stats() Stats {
 		CacheEntries: uint64(c.cache.len()), CacheHits: c.cache.hits.Load(), CacheMisses: c.cache.misses.Load(),
 		TouchBatches: batches, TouchRows: rows,
 		Sweeps: c.sweeps.Load(), SweptSessions: c.sweptSessions.Load(), SweptCodes: c.sweptCodes.Load(),
-		SweptPending:   c.sweptPending.Load(),
+		SweptPending: c.sweptPending.Load(), SweptEvents: c.sweptEvents.Load(),
 		ChangesApplied: c.changesApplied.Load(), CachePurges: c.purges.Load(),
 	}
 }

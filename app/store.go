@@ -21,6 +21,8 @@ type Store interface {
 	ChangeStore
 	SecondFactorStore
 	PasskeyStore
+	SecurityLogStore
+	ActionTokenStore
 	// Ping checks that the database answers and migrations are current.
 	Ping(ctx context.Context) error
 }

@@ -107,6 +107,28 @@ func (c *Core) Sweep(ctx context.Context) (sessions, codes int) {
 			break
 		}
 	}
+	// The security log past its retention, devices unused for longer
+	// than DeviceMemory, and the mailed links once expired.
+	retention := c.cfg.SecurityLogRetention
+	if retention <= 0 {
+		retention = DefaultSecurityLogRetention
+	}
+	for ctx.Err() == nil {
+		n, err := c.raw.SweepEvents(ctx, now.Add(-retention), now.Add(-DeviceMemory), batch)
+		if err != nil {
+			c.sweepError(ctx, err, "sweep security log failed")
+			break
+		}
+		c.sweptEvents.Add(uint64(n))
+		if n < batch {
+			break
+		}
+	}
+	if ctx.Err() == nil {
+		if _, err := c.raw.SweepActionTokens(ctx, now, batch); err != nil {
+			c.sweepError(ctx, err, "sweep mailed links failed")
+		}
+	}
 	c.sweeps.Add(1)
 	c.sweptSessions.Add(uint64(sessions))
 	c.sweptCodes.Add(uint64(codes))

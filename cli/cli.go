@@ -48,6 +48,8 @@ func Run(ctx context.Context, env Env) error {
 		return inviteCmd(ctx, env, args)
 	case "sessions":
 		return sessionsCmd(ctx, env, args)
+	case "audit":
+		return auditCmd(ctx, env, args)
 	case "backup":
 		return backupCmd(ctx, env, args)
 	case "import-django":

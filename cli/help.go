@@ -14,6 +14,7 @@ Commands:
   user           create | list | set-password | deactivate | activate accounts
   invite         create invitation codes
   sessions       list | revoke sessions
+  audit          print an account's security log (--user, --since, --type)
   backup         write a consistent copy of the live SQLite database
                  (on PostgreSQL use pg_dump)
   import-django  import the accounts and sessions of the Django backend

@@ -26,7 +26,7 @@ func TestHelp_EveryCommand(t *testing.T) {
 		{"user", false}, {"user create", true}, {"user list", true}, {"user set-password", true},
 		{"user deactivate", true}, {"user activate", true},
 		{"invite", false}, {"invite create", true},
-		{"sessions", false}, {"sessions list", true}, {"sessions revoke", true},
+		{"sessions", false}, {"sessions list", true}, {"sessions revoke", true}, {"audit", true},
 		{"backup", true}, {"import-django", true}, {"migrate-store", false}, {"healthcheck", true}, {"version", true},
 	}
 	// The table covers every command of the top-level usage.

@@ -19,6 +19,7 @@ import (
 	"notechondria-auth/db"
 	"notechondria-auth/mail"
 	"notechondria-auth/sysd"
+	"notechondria-auth/webhook"
 )
 
 const serveUsage = `Run the HTTP server: migrate the database, optionally revoke every session,
@@ -75,7 +76,19 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if key == nil {
 		log.Warn().Msg("no --secrets-key-file on PostgreSQL: authenticator apps (TOTP) are off")
 	}
-	srv, err := api.New(ctx, core, cfg, api.Options{Logger: log, Mailer: mail.FromConfig(mc), Budgets: sharedBudgets(store), SecretsKey: key})
+	var hooks *app.Deliverer
+	if s.webhookURL != "" {
+		// Every event writes its outbox row from now on; the deliverer
+		// posts them (claimed with a lease, so replicas share the work).
+		store.SetWebhooks(true)
+		hooks = app.NewDeliverer(store, &webhook.Client{URL: s.webhookURL, Secret: []byte(s.webhookSecret)},
+			app.DeliveryConfig{}, nil, log)
+	}
+	opts := api.Options{Logger: log, Mailer: mail.FromConfig(mc), Budgets: sharedBudgets(store), SecretsKey: key}
+	if hooks != nil {
+		opts.Webhooks = hooks
+	}
+	srv, err := api.New(ctx, core, cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -113,6 +126,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { srv.Run(bg); close(done) }()
+	if hooks != nil {
+		go hooks.Run(bg)
+	}
 	if iv, ok := sysd.WatchdogInterval(env.Getenv); ok {
 		go sysd.RunWatchdog(bg, notify, iv, srv.Ready)
 	}
@@ -142,7 +158,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 		ms.Shutdown(sctx)
 	}
 	stopBG()
-	<-done // Run flushes pending touches before it returns
+	<-done            // Run flushes pending touches before it returns
+	srv.WaitNotices() // security notices already handed to the mailer
 	log.Info().Msg("stopped")
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -51,6 +52,9 @@ func sessionsCmd(ctx context.Context, env Env, args []string) error {
 	}
 	defer store.Close()
 	now := time.Now()
+	// Every revocation is a session.revoked event (cause admin) in its
+	// own transaction.
+	ctx = app.WithAudit(ctx, adminAudit(now))
 	if all {
 		n, err := store.RevokeAllSessions(ctx, now)
 		if err != nil {
@@ -82,4 +86,12 @@ func sessionsCmd(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.ID, s.DeviceLabel, s.CreatedAt.Format(time.RFC3339), s.LastSeenAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// adminAudit is the audit of an admin command: no client, revocations are
+// cause "admin", event ids from crypto/rand.
+func adminAudit(now time.Time) *app.Audit {
+	a := app.NewAudit(rand.Reader, now, app.Actor{DeviceLabel: "Admin command"})
+	a.Cause = app.CauseAdmin
+	return a
 }

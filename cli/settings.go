@@ -54,6 +54,9 @@ type settings struct {
 	secretsKeyFile      string
 	webAuthnRPID        string
 	webAuthnOrigins     string
+
+	logRetention              string
+	webhookURL, webhookSecret string
 }
 
 // defineServe defines serve's flags (config reuses them), under the
@@ -84,6 +87,11 @@ func defineServe(fs *flagSet, s *settings) {
 	fs.str(&s.secretsKeyFile, "secrets-key-file", "NTC_SECRETS_KEY_FILE", "", "the key that encrypts TOTP secrets (`FILE`, 64 hex characters); empty on SQLite: <db path>.keys, created 0600 on first start; on PostgreSQL required for authenticator apps (see docs/SECURITY.md)")
 	fs.str(&s.webAuthnRPID, "webauthn-rp-id", "NTC_WEBAUTHN_RP_ID", "", "the passkeys' relying party: a `DOMAIN` the page's host is or ends in (passkeys are bound to it; changing it later orphans them); empty: the host of --public-url, else localhost")
 	fs.str(&s.webAuthnOrigins, "webauthn-origins", "NTC_WEBAUTHN_ORIGINS", "", "comma-separated origins (`https://notes.example.com`) whose pages may register and use passkeys: this server's account page and every front end that calls the passkey endpoints; empty: the origin of --public-url, else any http://localhost:PORT")
+
+	fs.heading("Security log")
+	fs.str(&s.logRetention, "security-log-retention", "NTC_SECURITY_LOG_RETENTION", "180d", "the sweeper deletes security events older than this (`DURATION`, days as Nd)")
+	fs.str(&s.webhookURL, "webhook-url", "NTC_WEBHOOK_URL", "", "POST every security event to this `URL` as signed JSON (X-Notechondria-Signature), retried for 24 h; empty: no webhooks")
+	fs.secret(&s.webhookSecret, "webhook-secret", "NTC_WEBHOOK_SECRET", "the HMAC-SHA256 key of the webhook signatures (required with --webhook-url)")
 
 	fs.heading("Limits")
 	fs.integer(&s.maxBody, "max-body-bytes", "NTC_MAX_BODY_BYTES", int(d.MaxBodyBytes), "largest accepted request body")
@@ -166,6 +174,19 @@ func (s *settings) appConfig() (api.Config, error) {
 		return c, fmt.Errorf("--reauth-window must be positive")
 	}
 	c.RequireSecondFactor, c.ReauthWindow = s.requireSecondFactor, s.reauthWindow
+	retention, err := parseDays(s.logRetention)
+	if err != nil || retention <= 0 {
+		return c, fmt.Errorf("--security-log-retention %q: want a positive duration such as 180d or 720h", s.logRetention)
+	}
+	c.SecurityLogRetention = retention
+	if (s.webhookURL == "") != (s.webhookSecret == "") {
+		return c, fmt.Errorf("--webhook-url and --webhook-secret go together")
+	}
+	if s.webhookURL != "" {
+		if u, err := url.Parse(s.webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("--webhook-url %q: want an http:// or https:// URL", s.webhookURL)
+		}
+	}
 	c.MaxBodyBytes = int64(s.maxBody)
 	c.CORSOrigins = splitList(s.corsOrigins)
 	c.TrustedProxies = nil
@@ -184,7 +205,6 @@ func (s *settings) appConfig() (api.Config, error) {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, pre)
 	}
-	var err error
 	for _, r := range []struct {
 		name string
 		v    string
@@ -335,4 +355,17 @@ func (s *settings) webAuthn(c *api.Config) error {
 	}
 	c.WebAuthnRPID = rp
 	return nil
+}
+
+// parseDays reads a duration that may also be a whole number of days
+// ("180d").
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
 }

@@ -200,12 +200,15 @@ func changeUser(ctx context.Context, env Env, a *adminFlags, action, who, pw str
 		return err
 	}
 	var revoked []string
+	audit := adminAudit(time.Now())
+	ctx = app.WithAudit(ctx, audit)
 	switch action {
 	case "set-password":
 		hash, herr := password.New(1).Hash(ctx, pw)
 		if herr != nil {
 			return herr
 		}
+		audit.Add(u.ID, app.EventPasswordChanged, map[string]any{"by": "admin"})
 		revoked, err = store.SetPassword(ctx, u.ID, hash, true, 0, time.Now())
 	case "deactivate":
 		revoked, err = store.SetActive(ctx, u.ID, false, time.Now())

@@ -99,7 +99,8 @@ func (db *DB) VerifyEmail(ctx context.Context, email, codeHash string, maxAttemp
 			return err
 		} else if c == nil {
 			missed = true
-			return nil // commit the wrong try
+			tx.noChange() // a wrong try is counted; nothing the audit describes happened
+			return nil    // commit the wrong try
 		}
 		var id int64
 		var contested bool
@@ -142,6 +143,7 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 			return err
 		} else if c == nil {
 			missed = true
+			tx.noChange() // a wrong try is counted; nothing the audit describes happened
 			return nil
 		}
 		if u, err = userByEmail(ctx, tx, email); err != nil {
@@ -150,6 +152,7 @@ func (db *DB) ResetPassword(ctx context.Context, email, codeHash, passwordHash s
 			}
 			return err
 		}
+		tx.noteSubject(u.ID)
 		// The reset proves who owns the inbox, so a contested registration
 		// (see Register) is settled: verification keeps this password.
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password = ?, registration_contested = 0
@@ -188,6 +191,7 @@ func (db *DB) ChangeEmail(ctx context.Context, userID, keepSessionID int64, newE
 			return err
 		} else if c == nil {
 			missed = true
+			tx.noChange() // a wrong try is counted; nothing the audit describes happened
 			return nil
 		}
 		if taken, err := exists(ctx, tx, `SELECT 1 FROM users WHERE email = ? AND id != ? LIMIT 1`, newEmail, userID); err != nil {

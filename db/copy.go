@@ -39,6 +39,13 @@ func copyTables() []copyTable {
 		{"passkeys", "id", true},
 		// The IP-hash key: without it every stored ip_hash changes meaning.
 		{"server_secrets", "name", false},
+		// The security log (issue 15): the events, the known devices (or
+		// every next sign-in would look new), the mailed links and the
+		// deliveries still owed.
+		{"security_events", "seq", true},
+		{"user_devices", "id", true},
+		{"action_tokens", "token_hash", false},
+		{"webhook_outbox", "seq", true},
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 )
 
 // copied are Copy's tables in its order.
-var copied = []string{"users", "sessions", "api_keys", "verification_codes", "invitation_codes", "social_accounts", "second_factors", "recovery_codes", "webauthn_users", "passkeys", "server_secrets"}
+var copied = []string{"users", "sessions", "api_keys", "verification_codes", "invitation_codes", "social_accounts", "second_factors", "recovery_codes", "webauthn_users", "passkeys", "server_secrets",
+	"security_events", "user_devices", "action_tokens", "webhook_outbox"}
 
 // copyDB is db.Copy that fails the test on an error.
 func copyDB(t *testing.T, from, to *db.DB) *db.CopyReport {

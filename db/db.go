@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"notechondria-auth/app"
@@ -34,6 +35,9 @@ type DB struct {
 	w    *sql.DB // writes (SQLite: one connection; PostgreSQL: the pool)
 	r    pool    // reads of varying shape
 	rd   *preparedReader
+	// webhooks makes every event write its webhook outbox row too
+	// (SetWebhooks).
+	webhooks atomic.Bool
 }
 
 // Options tune Open.
@@ -118,18 +122,33 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *txn) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	t := &txn{tx: tx, d: db.d}
+	t := &txn{tx: tx, d: db.d, outbox: db.webhooks.Load()}
 	if err := lockWrites(ctx, t); err != nil {
 		return err
 	}
 	if err := fn(t); err != nil {
 		return err
 	}
+	events, err := writeAudit(ctx, t)
+	if err != nil {
+		return err
+	}
 	if err := appendChanges(ctx, t); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if a := app.AuditFrom(ctx); a != nil {
+		a.Committed(events)
+	}
+	return nil
 }
+
+// SetWebhooks turns the webhook outbox on or off: while on, every event
+// written also writes its outbox row in the same transaction (serve sets
+// it when --webhook-url is given; every replica should be started alike).
+func (db *DB) SetWebhooks(on bool) { db.webhooks.Store(on) }
 
 // translate maps driver errors to app errors by type and code.
 func translate(err error) error {

@@ -142,6 +142,14 @@ type txn struct {
 	tx      *sql.Tx
 	d       *dialect
 	changes []app.Change
+	// For the write's audit (event.go): what it revoked and created, and
+	// whether events get webhook outbox rows.
+	revoked   []revocation
+	revokedAt map[int64]int // user id -> index in revoked
+	created   []*app.Session
+	unchanged bool  // noChange
+	subject   int64 // the account the write found itself (noteSubject)
+	outbox    bool
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

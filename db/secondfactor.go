@@ -96,8 +96,15 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID, step int64, recoveryHashe
 // authenticator app and go with it).
 func (db *DB) DisableTOTP(ctx context.Context, userID int64, now time.Time) error {
 	return db.write(ctx, func(tx *txn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE second_factors SET totp_secret = '', totp_confirmed = 0,
-			updated_at = ? WHERE user_id = ?`, micros(now), userID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE second_factors SET totp_secret = '', totp_confirmed = 0,
+			updated_at = ? WHERE user_id = ? AND totp_confirmed = 1`, micros(now), userID)
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 0 {
+			tx.noChange() // no authenticator app was on
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE second_factors SET totp_secret = '', updated_at = ?
+			WHERE user_id = ?`, micros(now), userID); err != nil {
 			return err
 		}
 		if err := replaceRecovery(ctx, tx, userID, nil, now); err != nil {
@@ -131,9 +138,12 @@ func (db *DB) SetConfirmNewSignIns(ctx context.Context, userID int64, on bool, n
 		if err := ensureFactors(ctx, tx, userID, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE second_factors SET confirm_new_sign_ins = ?,
-			updated_at = ? WHERE user_id = ?`, on, micros(now), userID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE second_factors SET confirm_new_sign_ins = ?,
+			updated_at = ? WHERE user_id = ? AND confirm_new_sign_ins != ?`, on, micros(now), userID, on)
+		if n, err := rowsAffected(res, err); err != nil {
 			return err
+		} else if n == 0 {
+			tx.noChange() // already so
 		}
 		return syncSecondFactor(ctx, tx, userID)
 	})

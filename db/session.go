@@ -71,6 +71,7 @@ func insertSession(ctx context.Context, tx *txn, s *app.Session) error {
 		strings.Join(s.AuthMethods, ","), authAt).Scan(&s.ID); err != nil {
 		return err
 	}
+	tx.noteSession(s)
 	return signal(ctx, tx, app.Change{Kind: app.ChangeList, UserID: s.UserID})
 }
 
@@ -133,9 +134,12 @@ func (db *DB) RevokeSession(ctx context.Context, userID, sessionID int64, now ti
 			sessionID, userID).Scan(&hash); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
-			micros(now), sessionID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+			micros(now), sessionID)
+		if n, err := rowsAffected(res, err); err != nil {
 			return err
+		} else if n > 0 {
+			tx.noteRevoked(userID, sessionID)
 		}
 		return signal(ctx, tx, app.Change{Kind: app.ChangeSession, UserID: userID, KeyHash: hash})
 	})
@@ -154,23 +158,26 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID, exceptID int64, no
 
 func revokeUserSessions(ctx context.Context, tx *txn, userID, exceptID int64, now time.Time) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ?
-		AND revoked_at IS NULL RETURNING key_hash`, micros(now), userID, exceptID)
+		AND revoked_at IS NULL RETURNING id, key_hash`, micros(now), userID, exceptID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	hashes := []string{}
+	var ids []int64
 	for rows.Next() {
+		var id int64
 		var h string
-		if err := rows.Scan(&h); err != nil {
+		if err := rows.Scan(&id, &h); err != nil {
 			return nil, err
 		}
-		hashes = append(hashes, h)
+		hashes, ids = append(hashes, h), append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	rows.Close()
+	tx.noteRevoked(userID, ids...)
 	// One row for the lot: other processes drop all of the user's entries.
 	return hashes, signal(ctx, tx, userChanged(userID))
 }
@@ -179,13 +186,24 @@ func revokeUserSessions(ctx context.Context, tx *txn, userID, exceptID int64, no
 func (db *DB) RevokeAllSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := db.write(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL`, micros(now))
+		rows, err := tx.QueryContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL
+			RETURNING id, user_id`, micros(now))
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var id, userID int64
+			if err := rows.Scan(&id, &userID); err != nil {
+				return err
+			}
+			tx.noteRevoked(userID, id)
+			n++
+		}
+		if err := rows.Err(); err != nil {
 			return err
 		}
+		rows.Close()
 		return signal(ctx, tx, app.Change{Kind: app.ChangeAll})
 	})
 	return int(n), err

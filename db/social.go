@@ -46,6 +46,7 @@ func (db *DB) DeleteSocialAccounts(ctx context.Context, userID int64, provider s
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			tx.noChange()
 			return err
 		}
 		// Django's unusable marker starts with "!"; an empty hash never matches.

@@ -175,6 +175,21 @@ async function mailedCode(to, from) {
   }
 }
 
+/** The newest security-notice link mailed to `to` (the development fallback logs it) after line `from`. */
+async function mailedLink(to, from) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    for (const { text } of server.lines.slice(from).reverse()) {
+      let o;
+      try { o = JSON.parse(text); } catch { continue; }
+      const m = o && o.message === 'mail delivery fallback' && String(o.to).toLowerCase() === to && /(https?:\/\/\S+\/auth\/security-link\/[0-9a-f]{64})/.exec(o.body || '');
+      if (m) return m[1];
+    }
+    if (Date.now() > deadline) throw new Error(`no security link mailed to ${to} in the server log:\n${serverTail()}`);
+    await sleep(50);
+  }
+}
+
 /** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret at ms. */
 function totp(secret, ms = Date.now()) {
   const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -211,6 +226,7 @@ async function call(method, p, opts = {}) {
   if (opts.auth) headers.Authorization = opts.auth;
   if (opts.userAgent) headers['User-Agent'] = opts.userAgent;
   if (opts.origin) headers.Origin = opts.origin;
+  if (opts.headers) Object.assign(headers, opts.headers);
   let body;
   if (opts.json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -615,6 +631,27 @@ describe('OpenAPI description against the real binary', () => {
     await call('DELETE', `auth/passkeys/${added.id}/`, { token: tok, status: 204 });
     await call('DELETE', `auth/passkeys/${added.id}/`, { token: tok, status: 404 });
     assert.ok((await call('POST', 'auth/login/', login)).data.token, 'one step again');
+  });
+
+  step('the security log; a new-device mail and its "This wasn\'t me" page', async () => {
+    const from = server.lines.length;
+    const firefox = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
+    const tok = (await call('POST', 'auth/login/', { json: { identifier: 'bob', password: RESET_PASSWORD }, userAgent: firefox, status: 200 })).data.token;
+    const log = await call('GET', 'auth/security-log/', { token: tok, status: 200 });
+    assert.equal(log.data.events[0].type, 'login.succeeded');
+    assert.equal(log.data.events[0].detail.new_device, true);
+    assert.ok(log.data.events.some((e) => e.type === 'password.reset'));
+    await call('GET', 'auth/security-log/?cursor=nope', { token: tok, status: 400 });
+    const link = new URL(await mailedLink(NEW_EMAIL, from)).pathname;
+    await call('GET', link, { status: 200 });
+    await call('POST', link, { headers: { 'Sec-Fetch-Site': 'cross-site' }, status: 403 });
+    await call('POST', link, { status: 200 });
+    await call('POST', link, { status: 404 });
+    await call('GET', link, { status: 404 });
+    await call('GET', 'auth/sessions/', { token: tok, status: 401 });
+    const again = (await call('POST', 'auth/login/', { json: { identifier: 'bob', password: RESET_PASSWORD }, status: 200 })).data.token;
+    const reported = (await call('GET', 'auth/security-log/', { token: again, status: 200 })).data.events;
+    assert.ok(reported.some((e) => e.type === 'not_me.reported'));
   });
 
   step('throttling: 429 with Retry-After', async () => {

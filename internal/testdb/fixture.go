@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"crypto/rand"
 	"testing"
 	"time"
 
@@ -72,7 +73,18 @@ func Seed(t testing.TB, store *db.DB, now time.Time) Fixture {
 	session(carol, "carol-key", now.Add(-time.Hour))
 	_, err = store.SetActive(ctx, carol.ID, false, now.Add(-30*time.Minute))
 	must(err)
-	live := session(alice, f.SessionKey, now)
+	// alice's live session is an audited sign-in with webhooks on: a
+	// login.succeeded event, her device and the event's outbox row.
+	store.SetWebhooks(true)
+	audit := app.NewAudit(rand.Reader, now, app.Actor{}).Add(alice.ID, app.EventLoginSucceeded,
+		map[string]any{"methods": []string{"password"}})
+	audit.Device = "a device fingerprint"
+	live := &app.Session{UserID: alice.ID, KeyHash: app.HashHex(f.SessionKey), DeviceLabel: "Firefox on Linux",
+		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", IPHash: "ab12cd34", CreatedAt: now, LastSeenAt: now}
+	must(store.CreateSession(app.WithAudit(ctx, audit), live))
+	store.SetWebhooks(false)
+	must(store.CreateActionToken(ctx, &app.ActionToken{Hash: app.HashHex("a mailed link"), UserID: alice.ID,
+		Purpose: app.TokenNotMe, SessionID: live.ID, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}))
 	_, err = store.SetAPIKey(ctx, alice.ID, app.HashHex("ntc_0123456789abcdef0123456789abcdef"), "ntc_0123", now)
 	must(err)
 	must(store.IssueCode(ctx, &app.Code{CodeHash: app.CodeHash("123456"), Usage: app.CodeRegister,
@@ -106,6 +118,7 @@ func Seed(t testing.TB, store *db.DB, now time.Time) Fixture {
 	f.Alice, f.MaxUserID, f.MaxSessionID = alice, dave.ID, live.ID
 	f.Rows = map[string]int64{"users": 3, "sessions": 4, "api_keys": 1, "verification_codes": 2,
 		"invitation_codes": 2, "social_accounts": 1, "second_factors": 1, "recovery_codes": 2,
-		"webauthn_users": 1, "passkeys": 1, "server_secrets": 1}
+		"webauthn_users": 1, "passkeys": 1, "server_secrets": 1,
+		"security_events": 1, "user_devices": 1, "action_tokens": 1, "webhook_outbox": 1}
 	return f
 }
