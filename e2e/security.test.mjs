@@ -10,6 +10,7 @@
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { UA, browserSuite, byId, signIn, storedToken, submitPassword, text, until, waitView } from './harness.mjs';
 
 const USERNAME = 'erin';
@@ -47,6 +48,32 @@ async function newest(page, title) {
   return got;
 }
 
+// One example of every event type the OpenAPI enumerates, with its words.
+const WORDS = [
+  ['login.succeeded', { methods: ['password', 'totp'], new_device: false }, 'Signed in on iPhone · Safari with an authenticator app'],
+  ['login.succeeded', { methods: ['passkey'], new_device: true }, 'Signed in on iPhone · Safari with a passkey (new device)'],
+  ['login.failed', { reason: 'wrong_second_factor', channel: 'totp' }, 'Failed sign-in attempt (wrong code)'],
+  ['login.failed', { reason: 'throttled', refused: 7 }, '7 failed sign-in attempts (too many tries, blocked)'],
+  ['second_step.required', { channels: ['totp', 'recovery'] }, 'Correct password entered; a second step was asked for'],
+  ['second_step.approved', { channel: 'device' }, 'Sign-in approved on a signed-in device'],
+  ['second_step.denied', { channel: 'device', why: 'wrong_number' }, 'Sign-in denied (the wrong number was picked)'],
+  ['session.revoked', { cause: 'password_change', count: 3, session_ids: [1, 2, 3] }, 'Signed out 3 sessions after a password change'],
+  ['session.revoked', { cause: 'other_session', count: 1, session_ids: [9] }, 'Signed out Mac · Chrome'],
+  ['logout', {}, 'Signed out'],
+  ['password.changed', { by: 'admin' }, 'Password changed by an administrator'],
+  ['password.reset', {}, 'Password reset with an emailed code'],
+  ['email.changed', { old: 'a***@example.com', new: 'b***@example.com' }, 'Email address changed from a***@example.com to b***@example.com'],
+  ['email.change_reverted', { restored: 'a***@example.com' }, 'Email change undone: back to a***@example.com'],
+  ['api_key.rotated', { prefix: 'ntc_abcd' }, 'New API key created (ntc_abcd…)'],
+  ['oauth.linked', { provider: 'github' }, 'GitHub sign-in linked'],
+  ['oauth.unlinked', { provider: 'google' }, 'Google sign-in unlinked'],
+  ['second_factor.added', { kind: 'totp' }, 'Authenticator app turned on'],
+  ['second_factor.removed', { kind: 'confirm_new_sign_ins' }, 'Confirm new sign-ins turned off'],
+  ['second_factor.removed', { kind: 'passkey' }, 'Passkey removed'],
+  ['recovery_codes.regenerated', {}, 'New recovery codes made; the old ones stopped working'],
+  ['not_me.reported', { reported_session_id: 9 }, '“This wasn’t me” reported for the sign-in on Mac · Chrome; every device was signed out'],
+];
+
 describe('the security activity card and the new-device banner', () => {
   let pageA;
   let pageB;
@@ -57,6 +84,23 @@ describe('the security activity card and the new-device banner', () => {
   });
 
   after(() => s.after());
+
+  step('every event type of the OpenAPI has plain words', async () => {
+    const spec = JSON.parse(await readFile(new URL('../api/openapi.json', import.meta.url), 'utf8'));
+    const types = spec.components.schemas.SecurityEvent.properties.type.enum;
+    assert.deepEqual([...new Set(WORDS.map((w) => w[0]))].sort(), [...types].sort(), 'an example of every type');
+    const page = await newPage('words');
+    await page.goto(`${s.pageBase}/`);
+    const got = await page.evaluate(async ([words, ua]) => {
+      const { describe } = await import('/assets/security.js');
+      return words.map(([type, detail]) => describe(
+        { id: 'x', type, at: new Date().toISOString(), device_label: 'iPhone', user_agent: ua, ip_hash_prefix: '', session_id: null, detail },
+        { 9: 'Mac · Chrome' }, [{ type, detail }],
+      ).title);
+    }, [WORDS, UA.iphone]);
+    assert.deepEqual(got, WORDS.map((w) => w[2]));
+    await s.closePage('words');
+  });
 
   step('the first sign-in is this device, and no banner', async () => {
     pageA = await newPage('A', { viewport: { width: 1280, height: 900 } });
@@ -100,6 +144,7 @@ describe('the security activity card and the new-device banner', () => {
   });
 
   step('"Review activity" scrolls to the card and focuses it; Dismiss is remembered across a reload', async () => {
+    await s.shot(pageA, 'security-new-device-banner');
     await byId(pageA, 'new-device-link').click();
     await until('the card focused', () => pageA.evaluate(() => document.activeElement && document.activeElement.id === 'security'));
     assert.equal(new URL(pageA.url()).hash, '#security');

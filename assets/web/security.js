@@ -245,7 +245,8 @@ function row(entry, devices) {
   var meta = [timeEl(ev.at, 'security-event-time')];
   if (run.length > 1) {
     var oldest = parseTime(run[run.length - 1].at);
-    meta.push(el('span', { text: ' (the first ' + relativeTime(oldest) + ')', title: oldest ? formatDate(oldest) : '' }));
+    var first = relativeTime(oldest);
+    if (first !== relativeTime(parseTime(ev.at))) meta.push(el('span', { text: ' (the first ' + first + ')', title: oldest ? formatDate(oldest) : '' }));
   }
   if (info.device) meta.push(' · ', el('span', { 'data-testid': 'security-event-device', text: info.device }));
   if (ev.ip_hash_prefix && run.length === 1) meta.push(' · network #' + ev.ip_hash_prefix);
