@@ -44,13 +44,13 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzAccountBodies$$' -fuzztime $(FUZZTIME) ./api/
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./password/
 
-## test-e2e: the account page (sessions, API key, password, two-step sign-in) in headless Chromium, and the OpenAPI checks, against the real binary
+## test-e2e: the account page (sessions, security activity, API key, password, two-step sign-in, passkeys) in headless Chromium, and the OpenAPI checks, against the real binary
 test-e2e: build
 	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_BIN=../$(BIN) node --test
 
 ## screenshots: run the browser tests and write docs/screenshots/*.png
 screenshots: build
-	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_SCREENSHOTS=1 NTC_BIN=../$(BIN) node --test account.test.mjs twofactor.test.mjs passkeys.test.mjs
+	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && NTC_SCREENSHOTS=1 NTC_BIN=../$(BIN) node --test account.test.mjs twofactor.test.mjs passkeys.test.mjs security.test.mjs
 
 ## bench: Go benchmarks of the hot paths
 bench:

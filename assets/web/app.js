@@ -12,6 +12,7 @@
  *   twofactor.js   the Two-step sign-in card (authenticator app, recovery codes, confirm new sign-ins)
  *   approvals.js   sign-ins waiting for this device's approval, on the Active sessions card
  *   passkeys.js    the Passkeys card, "Sign in with a passkey", the passkey channel of the second step
+ *   security.js    the Security activity card (GET auth/security-log/) and the new-device banner
  *   app.js      views, sign-in and registration, the account cards, boot
  */
 import {
@@ -27,6 +28,7 @@ import { bindStepUp, closeStepUp } from './stepup.js';
 import { bindTwoFactor, loadTwoFactor, resetTwoFactor } from './twofactor.js';
 import { bindApprovals, startApprovals, stopApprovals } from './approvals.js';
 import { bindPasskeys, loadPasskeys, resetPasskeys } from './passkeys.js';
+import { bindSecurity, focusSecurity, loadSecurity, resetSecurity } from './security.js';
 
 var API = '/api/v1/';
 var SESSION_ENDED = 'Your session has ended. Please sign in again.';
@@ -246,6 +248,7 @@ function resetAccountView() {
   stopApprovals();
   resetTwoFactor();
   resetPasskeys();
+  resetSecurity();
   state.sessions = [];
   state.apiKeyPrefix = null;
   $('sessions-list').textContent = '';
@@ -279,6 +282,7 @@ function enterAccount() {
   show('account');
   if (location.hash === '#sessions') $('sessions').scrollIntoView();
   loadSessions();
+  loadSecurity().then(function () { if (location.hash === '#security') focusSecurity(); });
   loadSettings();
   loadTwoFactor();
   loadPasskeys();
@@ -695,6 +699,7 @@ function init() {
   bindTwoFactor({ loadSessions: loadSessions });
   bindApprovals({ loadSessions: loadSessions });
   bindPasskeys({ onAuthPayload: onAuthPayload });
+  bindSecurity();
   bindRegister();
   bindVerify();
   bindForgot();

@@ -33,6 +33,11 @@ export var state = {
 var sessionEnded = function () {};
 export function onSessionEnded(fn) { sessionEnded = fn; }
 
+// Listeners of the page's own changes: called after every authenticated
+// call other than a GET succeeds (security.js reads the log again).
+var writeListeners = [];
+export function onWrite(fn) { writeListeners.push(fn); }
+
 export function loadToken() {
   try { return window.localStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
 }
@@ -75,7 +80,10 @@ export function api(method, path, opts) {
       if (text) {
         try { data = JSON.parse(text); } catch (e) { data = null; }
       }
-      if (res.ok) return { status: res.status, data: data };
+      if (res.ok) {
+        if (opts.auth && method !== 'GET') writeListeners.forEach(function (fn) { fn(method, path); });
+        return { status: res.status, data: data };
+      }
       var err = new ApiError(res.status, data);
       if (res.status === 401 && opts.auth) {
         // Only end the session if nothing changed since the call started

@@ -86,8 +86,8 @@ export function relativeTime(date) {
   else if (abs < 45 * 60) { value = Math.round(diff / 60); unit = 'minute'; }
   else if (abs < 22 * 3600) { value = Math.round(diff / 3600); unit = 'hour'; }
   else { value = Math.round(diff / 86400); unit = 'day'; }
+  if (value === 0) return 'just now'; // Intl says "now", which reads oddly after "Last seen" or a comma
   if (!rtf) {
-    if (value === 0) return 'just now';
     var n = Math.abs(value);
     return n + ' ' + unit + (n === 1 ? '' : 's') + (value < 0 ? ' ago' : ' from now');
   }
