@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# bench/login-cost.sh BASE_BIN [NEW_BIN]: what the security log costs a
+# bench/login-cost.sh BASE_REV [NEW_BIN]: what the security log costs a
 # sign-in (issue 15: "a sign-in with the event and the outbox write stays
-# within 10% of today's login rate"). BASE_BIN is a build from before the
-# security log; NEW_BIN (default bin/notechondria-auth) runs twice: as
-# configured by default (events, devices) and with webhooks on (every event
-# also goes to the outbox and is delivered to a local sink).
+# within 10% of today's login rate"). BASE_REV is a commit from before the
+# security log (e.g. 14c6a47): its binary and its seed tool are built in a
+# temporary worktree, and the database is seeded at its schema (the new
+# binary migrates a copy up when it opens it). NEW_BIN (default
+# bin/notechondria-auth) runs twice: as configured by default (events,
+# devices) and with webhooks on (every event also goes to the outbox and is
+# delivered to a local sink).
 #
 # Every round runs the three back to back, in a rotating order, each on a
 # fresh copy of the same seeded database (1000 accounts with 10 sessions
@@ -17,7 +20,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-BASE=${1:?usage: bench/login-cost.sh BASE_BIN [NEW_BIN]}
+REV=${1:?usage: bench/login-cost.sh BASE_REV [NEW_BIN]}
 NEW=${2:-bin/notechondria-auth}
 ROUNDS=${LOGIN_ROUNDS:-5}
 D=${LOGIN_DURATION:-10}
@@ -29,6 +32,7 @@ PID="" SINK=""
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null || true
 	[ -n "$SINK" ] && kill "$SINK" 2>/dev/null || true
+	git worktree remove --force "$WORK/base-tree" 2>/dev/null || true
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -42,7 +46,10 @@ wait_up() {
 	return 1
 }
 
-CGO_ENABLED=0 go build -trimpath -o "$WORK/seed" ./bench/seed
+git worktree add -q --detach "$WORK/base-tree" "$REV"
+(cd "$WORK/base-tree" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$REV" -o "$WORK/base" . &&
+	CGO_ENABLED=0 go build -trimpath -o "$WORK/seed" ./bench/seed)
+BASE=$WORK/base
 CGO_ENABLED=0 go build -trimpath -o "$WORK/sink" ./bench/reference
 "$WORK/seed" db -db "$WORK/base.db" -users 1000 -sessions 10000 -live 10000 -tokens "$WORK/base.tok" 2>/dev/null
 # The webhook sink: the load script's reference server answers 200 to any POST.
