@@ -147,7 +147,9 @@ func (s *Server) handleOAuthSignIn(provider string) apiHandler {
 			return err
 		}
 		login.APIBaseURL = s.apiBaseURL(r)
-		u, err := s.store.ResolveSocialLogin(r.Context(), login)
+		// The audit records a link made by the verified address (the store
+		// adds oauth.linked when it links an existing account).
+		u, err := s.store.ResolveSocialLogin(audited(r, s.audit(r)), login)
 		if app.ErrorCode(err) == app.ENOTFOUND {
 			msg := msgGoogleNotRegistered
 			if provider == oauth.ProviderGitHub {

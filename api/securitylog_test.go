@@ -259,7 +259,8 @@ func TestSecurityLog_Core_BootWipe(t *testing.T) {
 
 // TestSecurityLog_Core_OAuthLinks: linking and unlinking a provider leave
 // oauth.linked and oauth.unlinked; an OAuth sign-in is login.succeeded
-// with the method oauth.
+// with the method oauth, and oauth.linked as well when it linked the
+// account by its verified address.
 func TestSecurityLog_Core_OAuthLinks(t *testing.T) {
 	e := newOAuthEnv(t)
 	u := e.createUser("alice", "alice@example.com", pw2)
@@ -281,6 +282,18 @@ func TestSecurityLog_Core_OAuthLinks(t *testing.T) {
 	}
 	if n := e.countOf(u.ID, app.EventOAuthUnlinked); n != 1 {
 		t.Errorf("%d unlink events, want 1 (the 404 invents none)", n)
+	}
+	// A sign-in that links the account by its verified address is a link
+	// too; signing in again with the linked identity links nothing.
+	e.github.codeFor("gh1", ghUser{user: ghProfile(7001, "alice-gh", "", ""), emails: ghEmails("alice@example.com", true)})
+	e.do("POST", "auth/github/", map[string]any{"code": "gh1", "intent": "login"}, "").expect(t, 200, "")
+	if ev := e.eventOf(u.ID, app.EventOAuthLinked); ev.Detail["provider"] != "github" || ev.Detail["by"] != "sign_in" {
+		t.Errorf("linked by sign-in %v", ev.Detail)
+	}
+	e.github.codeFor("gh2", ghUser{user: ghProfile(7001, "alice-gh", "", ""), emails: ghEmails("alice@example.com", true)})
+	e.do("POST", "auth/github/", map[string]any{"code": "gh2", "intent": "login"}, "").expect(t, 200, "")
+	if n := e.countOf(u.ID, app.EventOAuthLinked); n != 2 {
+		t.Errorf("%d link events, want 2 (bind, then the first GitHub sign-in)", n)
 	}
 }
 

@@ -128,7 +128,15 @@ func linkByEmail(ctx context.Context, tx *txn, req *app.SocialLogin) (int64, err
 	}
 	a := &app.SocialAccount{UserID: u.ID, Provider: req.Provider, ProviderUID: req.UID, Email: req.Email,
 		ExtraData: req.ExtraData, CreatedAt: req.Now}
-	return u.ID, insertSocial(ctx, tx, a)
+	if err := insertSocial(ctx, tx, a); err != nil {
+		return 0, err
+	}
+	// A link made by signing in is a link all the same: the owner's log
+	// shows it (issue 15), in this transaction.
+	if audit := app.AuditFrom(ctx); audit != nil {
+		audit.Add(u.ID, app.EventOAuthLinked, map[string]any{"provider": req.Provider, "by": "sign_in"})
+	}
+	return u.ID, nil
 }
 
 func createSocialUser(ctx context.Context, tx *txn, req *app.SocialLogin) (int64, error) {
@@ -160,7 +168,15 @@ func createSocialUser(ctx context.Context, tx *txn, req *app.SocialLogin) (int64
 	}
 	a := &app.SocialAccount{UserID: u.ID, Provider: req.Provider, ProviderUID: req.UID, Email: req.Email,
 		ExtraData: req.ExtraData, CreatedAt: req.Now}
-	return u.ID, insertSocial(ctx, tx, a)
+	if err := insertSocial(ctx, tx, a); err != nil {
+		return 0, err
+	}
+	// A link made by signing in is a link all the same: the owner's log
+	// shows it (issue 15), in this transaction.
+	if audit := app.AuditFrom(ctx); audit != nil {
+		audit.Add(u.ID, app.EventOAuthLinked, map[string]any{"provider": req.Provider, "by": "sign_in"})
+	}
+	return u.ID, nil
 }
 
 // usernameBase derives a valid username (the register regex) from the
