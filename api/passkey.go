@@ -3,8 +3,6 @@ package api
 import (
 	"encoding/base64"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -167,13 +165,9 @@ func (s *Server) handlePasskeys(w http.ResponseWriter, r *http.Request, _ httpro
 // when the id is not one of the account's passkeys.
 func (s *Server) handleDeletePasskey(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
 	a := authFrom(r.Context())
-	raw := p.ByName("id")
-	if raw == "" || strings.Trim(raw, "0123456789") != "" {
-		return app.Detail(app.ENOTFOUND, "Not found.")
-	}
-	id, err := strconv.ParseInt(raw, 10, 64)
+	id, err := pathID(p, "Passkey not found.")
 	if err != nil {
-		return app.Detail(app.ENOTFOUND, "Passkey not found.")
+		return err
 	}
 	ev := s.audit(r).Add(a.User.ID, app.EventSecondFactorRemoved, map[string]any{"kind": app.MethodPasskey})
 	if err := s.store.DeletePasskey(audited(r, ev), a.User.ID, id, s.now()); app.ErrorCode(err) == app.ENOTFOUND {

@@ -88,18 +88,27 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, _ htt
 	return nil
 }
 
-// handleSessionRevoke is DELETE auth/sessions/<id>/.
-func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
-	a := authFrom(r.Context())
-	// Django's <int:...> converter matches [0-9]+ only; anything else is an
-	// unknown route. A number too large for an id cannot name a session.
+// pathID reads the numeric ":id" of a route as Django's <int:...> does: [0-9]+
+// only, anything else is an unknown route (404 "Not found."); a number too
+// large for an id names nothing (404 notFound).
+func pathID(p httprouter.Params, notFound string) (int64, error) {
 	raw := p.ByName("id")
 	if raw == "" || strings.Trim(raw, "0123456789") != "" {
-		return app.Detail(app.ENOTFOUND, "Not found.")
+		return 0, app.Detail(app.ENOTFOUND, "Not found.")
 	}
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil {
-		return app.Detail(app.ENOTFOUND, "Session not found.")
+		return 0, app.Detail(app.ENOTFOUND, notFound)
+	}
+	return id, nil
+}
+
+// handleSessionRevoke is DELETE auth/sessions/<id>/.
+func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+	a := authFrom(r.Context())
+	id, err := pathID(p, "Session not found.")
+	if err != nil {
+		return err
 	}
 	ev := s.audit(r)
 	ev.Cause = app.CauseOtherSession

@@ -2,6 +2,7 @@
 // port and keep its log lines; for the browser tests, one server and one
 // chromium per suite and the page helpers.
 import { execFile, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -388,4 +389,25 @@ export async function sessionRows(page, n) {
     return busy === 'false' && (await rows.count()) === n;
   });
   return rows;
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret for time step n. */
+export function totpAt(secret, n) {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const key = [];
+  let bits = 0;
+  let val = 0;
+  for (const c of secret.replace(/[\s=]/g, '').toUpperCase()) {
+    val = ((val << 5) | A.indexOf(c)) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      key.push((val >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(n));
+  const h = createHmac('sha1', Buffer.from(key)).update(msg).digest();
+  const o = h[19] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
 }

@@ -21,7 +21,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { freePort, sleep, startBinary, steps, tail } from './harness.mjs';
+import { freePort, sleep, startBinary, steps, tail, totpAt } from './harness.mjs';
 import { SoftAuthenticator } from './softauthn.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -191,25 +190,7 @@ async function mailedLink(to, from) {
 }
 
 /** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret at ms. */
-function totp(secret, ms = Date.now()) {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const key = [];
-  let bits = 0;
-  let val = 0;
-  for (const c of secret) {
-    val = ((val << 5) | A.indexOf(c)) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      key.push((val >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(Math.floor(ms / 30000)));
-  const h = createHmac('sha1', Buffer.from(key)).update(msg).digest();
-  const o = h[19] & 15;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
+const totp = (secret, ms = Date.now()) => totpAt(secret, Math.floor(ms / 30000));
 
 /** A wrong code: the right one with its last digit changed. */
 const wrong = (code) => code.slice(0, 5) + String((Number(code[5]) + 1) % 10);

@@ -15,10 +15,9 @@
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
-  UA, browserSuite, byId, sessionRows, signIn, storedToken, submitPassword, text, until, visible, waitView,
+  UA, browserSuite, byId, sessionRows, signIn, storedToken, submitPassword, text, totpAt, until, visible, waitView,
 } from './harness.mjs';
 
 const USERNAME = 'carol';
@@ -31,27 +30,6 @@ const { step, apiFetch, newPage } = s;
 const shot = s.shot; // two-step screens, for the README
 
 // ------------------------------------------------------------------ TOTP in the test
-
-/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret for time step n. */
-function totpAt(secret, n) {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const key = [];
-  let bits = 0;
-  let val = 0;
-  for (const c of secret.replace(/[\s=]/g, '').toUpperCase()) {
-    val = ((val << 5) | A.indexOf(c)) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      key.push((val >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(n));
-  const h = createHmac('sha1', Buffer.from(key)).update(msg).digest();
-  const o = h[19] & 15;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
 
 const stepNow = () => Math.floor(Date.now() / 30000);
 let lastStep = 0; // the server refuses a step at or before the last one used
