@@ -142,21 +142,62 @@ func (s *Server) startPasskey(w http.ResponseWriter, r *http.Request, c *app.Cha
 	return nil
 }
 
+// startPasskeyReauth answers POST auth/reauth/ {"channel": "passkey"}
+// without an answer: the request options for the account's passkeys (user
+// verification required: the passkey alone re-proves the sign-in), a
+// ceremony bound to this session and client.
+func (s *Server) startPasskeyReauth(w http.ResponseWriter, r *http.Request, a *app.Auth) error {
+	wu, err := s.webAuthnUser(r.Context(), a.User, false)
+	if err != nil {
+		return err
+	}
+	if len(wu.creds) == 0 {
+		return app.FieldError("channel", msgReauthNoPasskey)
+	}
+	assertion, sd, err := s.wa.BeginLogin(wu, webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return app.Internal(err)
+	}
+	assertion.Response.Timeout = int(app.CeremonyLifetime.Milliseconds())
+	id, hash, err := s.newCeremonyID()
+	if err != nil {
+		return err
+	}
+	if err := s.putCeremony(r, hash, app.CeremonyReauth, a.User.ID, a.Session.ID, sd); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ceremonyJSON{ChallengeID: id, Options: assertion})
+	return nil
+}
+
 // passkeyStep verifies the assertion raw against the passkey step started
 // for c. nil step: a wrong answer (the caller counts it); the ceremony is
 // spent either way, so every answer needs a new start.
 func (s *Server) passkeyStep(r *http.Request, c *app.Challenge, raw []byte) (*app.SecondStep, error) {
-	_, sd, err := s.takeCeremony(r, c.IDHash, app.CeremonyChallenge)
+	return s.assertionStep(r, c.IDHash, app.CeremonyChallenge, c.UserID, 0, raw)
+}
+
+// assertionStep spends the ceremony of kind with idHash, begun by this
+// client for the account userID (and, when sessionID is not 0, by that
+// session), and verifies the assertion raw against it: the step that
+// stores the passkey's new record, or nil for a wrong answer (no such live
+// ceremony, another account's or session's, or an assertion that does not
+// verify).
+func (s *Server) assertionStep(r *http.Request, idHash, kind string, userID, sessionID int64, raw []byte) (*app.SecondStep, error) {
+	c, sd, err := s.takeCeremony(r, idHash, kind)
 	if app.ErrorCode(err) == app.EINVALID {
 		return nil, nil // never started, or answered already
 	} else if err != nil {
 		return nil, err
 	}
+	if c.UserID != userID || (sessionID != 0 && c.SessionID != sessionID) {
+		return nil, nil
+	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(raw)
 	if err != nil {
 		return nil, nil
 	}
-	u, err := s.store.UserByID(r.Context(), c.UserID)
+	u, err := s.store.UserByID(r.Context(), userID)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +207,7 @@ func (s *Server) passkeyStep(r *http.Request, c *app.Challenge, raw []byte) (*ap
 	}
 	cred, err := s.wa.ValidateLogin(wu, *sd, parsed)
 	if err != nil || cred.Authenticator.CloneWarning {
-		s.log.Debug().Err(err).Msg("passkey step refused")
+		s.log.Debug().Err(err).Msg("passkey assertion refused")
 		return nil, nil
 	}
 	record, err := credentialRecord(cred)

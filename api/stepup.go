@@ -15,11 +15,13 @@ const (
 	msgReauthPassword  = "Re-authentication rejected: Backend.Creators.Auth/reauth — the password is not correct."
 	msgReauthCode      = "Re-authentication rejected: Backend.Creators.Auth/reauth — the code is not correct or was already used."
 	msgReauthNeedInput = "Re-authentication rejected: Backend.Creators.Auth/reauth — send either a password or a channel and a code."
+	msgReauthPasskey   = "Re-authentication rejected: Backend.Creators.Auth/reauth — the passkey's answer could not be verified, or its request is unknown, expired or used; start again with {\"channel\": \"passkey\"}."
+	msgReauthNoPasskey = "Re-authentication rejected: Backend.Creators.Auth/reauth — this account has no passkey."
 )
 
-// reauthChannels are the second factors POST auth/reauth/ accepts in part A
-// (an email code needs a send step first; passkeys come later).
-var reauthChannels = []string{app.MethodTOTP, app.MethodRecovery}
+// reauthChannels are the second factors POST auth/reauth/ accepts (an email
+// code would need a send step first).
+var reauthChannels = []string{app.MethodTOTP, app.MethodRecovery, app.MethodPasskey}
 
 // stepUp wraps a session-only handler that changes the account's sign-in
 // security: the current session must have proven its factors within the
@@ -37,7 +39,9 @@ func (s *Server) stepUp(h apiHandler) apiHandler {
 	}
 }
 
-// handleReauth is POST auth/reauth/: {"password"} or {"channel", "code"}
+// handleReauth is POST auth/reauth/: {"password"}, {"channel", "code"} or,
+// for a passkey, {"channel": "passkey"} (200: request options and a
+// challenge_id) then {"channel": "passkey", "challenge_id", "credential"}
 // marks the current session freshly authenticated. Wrong answers are
 // charged to the account's sign-in failure budget, like wrong passwords at
 // sign-in, so a stolen session cannot guess the password or a code here
@@ -49,16 +53,25 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request, _ httprout
 		return err
 	}
 	pw, hasPW := in.str("password", field{noTrim: true})
-	var channel, code string
+	var channel, code, ceremony string
+	var credential []byte
 	if !hasPW {
 		channel, _ = in.choiceField("channel", reauthChannels...)
-		code, _ = in.str("code", field{required: in.has("channel")})
+		if channel == app.MethodPasskey {
+			ceremony, _ = in.str("challenge_id", field{required: in.has("credential")})
+			credential, _ = in.object("credential", in.has("challenge_id"))
+		} else {
+			code, _ = in.str("code", field{required: in.has("channel")})
+		}
 	}
 	if err := in.err(); err != nil {
 		return err
 	}
 	if !hasPW && channel == "" {
 		return app.NonFieldError(msgReauthNeedInput)
+	}
+	if channel == app.MethodPasskey && credential == nil {
+		return s.startPasskeyReauth(w, r, a) // a begin guesses nothing: no budget
 	}
 	res, err := s.take(r, charge{s.budgets.loginAccount, accountThrottleKey(a.User.ID)})
 	if err != nil {
@@ -76,13 +89,21 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request, _ httprout
 			return app.FieldError("password", msgReauthPassword)
 		}
 	} else {
-		step, err := s.secondStep(r, u.ID, channel, code)
+		var step *app.SecondStep
+		if channel == app.MethodPasskey {
+			step, err = s.assertionStep(r, app.HashHex(ceremony), app.CeremonyReauth, u.ID, a.Session.ID, credential)
+		} else {
+			step, err = s.secondStep(r, u.ID, channel, code)
+		}
 		if err != nil {
 			res.refund(r)
 			return err
 		}
 		if step == nil || s.store.SpendSecondFactor(r.Context(), *step) != nil {
 			s.metrics.loginFailures.Add(1)
+			if channel == app.MethodPasskey {
+				return app.FieldError("credential", msgReauthPasskey)
+			}
 			return app.FieldError("code", msgReauthCode)
 		}
 	}

@@ -84,8 +84,9 @@ func (u *waUser) WebAuthnName() string                       { return u.name }
 func (u *waUser) WebAuthnDisplayName() string                { return u.name }
 func (u *waUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
-// webAuthnUser loads u's handle (made on first use when create is set) and
-// passkeys.
+// webAuthnUser loads u's handle (made on first use when create is set;
+// without it, an account that never registered a passkey has no handle and
+// no credentials) and passkeys.
 func (s *Server) webAuthnUser(ctx context.Context, u *app.User, create bool) (*waUser, error) {
 	fresh := ""
 	if create {
@@ -95,14 +96,10 @@ func (s *Server) webAuthnUser(ctx context.Context, u *app.User, create bool) (*w
 		}
 		fresh = base64.RawURLEncoding.EncodeToString(b)
 	}
-	var handle string
-	var err error
-	if create {
-		handle, err = s.store.WebAuthnHandle(ctx, u.ID, fresh)
-	} else {
-		handle, err = s.store.WebAuthnHandle(ctx, u.ID, "")
-	}
-	if err != nil {
+	handle, err := s.store.WebAuthnHandle(ctx, u.ID, fresh)
+	if app.ErrorCode(err) == app.ENOTFOUND && !create {
+		return &waUser{id: u.ID, name: u.Username}, nil // never registered a passkey
+	} else if err != nil {
 		return nil, err
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(handle)

@@ -29,6 +29,9 @@ const (
 	// CeremonyChallenge is the "passkey" step of a pending two-step
 	// sign-in; its IDHash is the challenge's.
 	CeremonyChallenge = "2fa"
+	// CeremonyReauth is a step-up (auth/reauth/) of a signed-in session
+	// with one of its account's passkeys.
+	CeremonyReauth = "reauth"
 )
 
 // CeremonyLifetime is how long a WebAuthn ceremony can be finished (the
@@ -64,7 +67,8 @@ type Ceremony struct {
 // the same transaction and signals a user change.
 type PasskeyStore interface {
 	// WebAuthnHandle returns the account's user handle, storing
-	// newHandle first when it has none (a race keeps one of them).
+	// newHandle first when it has none (a race keeps one of them); with
+	// newHandle "" it only reads: ENOTFOUND when the account has none.
 	WebAuthnHandle(ctx context.Context, userID int64, newHandle string) (string, error)
 	// UserByWebAuthnHandle returns the account of a user handle. ENOTFOUND.
 	UserByWebAuthnHandle(ctx context.Context, handle string) (int64, error)

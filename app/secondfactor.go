@@ -167,9 +167,10 @@ type SecondFactorStore interface {
 	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes []string, now time.Time) error
 	// SetConfirmNewSignIns turns "confirm new sign-ins" on or off.
 	SetConfirmNewSignIns(ctx context.Context, userID int64, on bool, now time.Time) error
-	// SpendSecondFactor spends a TOTP step or a recovery code (step.Email*
-	// is not used here) for a step-up. ECONFLICT (TOTP replay) or
-	// ENOTFOUND (no such unused recovery code).
+	// SpendSecondFactor spends a TOTP step, a recovery code or a verified
+	// passkey assertion (step.Email* is not used here) for a step-up.
+	// ECONFLICT (TOTP replay) or ENOTFOUND (no such unused recovery code,
+	// or the passkey was removed).
 	SpendSecondFactor(ctx context.Context, step SecondStep) error
 	// CreateChallenge inserts a pending sign-in.
 	CreateChallenge(ctx context.Context, c *Challenge) error

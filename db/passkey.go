@@ -9,13 +9,14 @@ import (
 )
 
 // WebAuthnHandle returns the account's WebAuthn user handle, storing
-// newHandle first when it has none.
+// newHandle first when it has none; with newHandle "" it only reads
+// (ENOTFOUND when there is none).
 func (db *DB) WebAuthnHandle(ctx context.Context, userID int64, newHandle string) (string, error) {
 	var handle string
 	err := db.rd.QueryRowContext(ctx, `SELECT handle FROM webauthn_users WHERE user_id = ?`, userID).Scan(&handle)
 	if err == nil {
 		return handle, nil
-	} else if err != sql.ErrNoRows {
+	} else if err != sql.ErrNoRows || newHandle == "" {
 		return "", translate(err)
 	}
 	err = db.write(ctx, func(tx *txn) error {

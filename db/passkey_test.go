@@ -38,7 +38,10 @@ func TestPasskeyStore(t *testing.T) {
 			}
 		}
 
-		// The handle is made once; a later call keeps the first.
+		// Reading alone makes no handle; the handle is made once and a
+		// later call keeps the first.
+		_, err := store.WebAuthnHandle(ctx, alice.ID, "")
+		code(err, app.ENOTFOUND)
 		h, err := store.WebAuthnHandle(ctx, alice.ID, "handle-a")
 		if err != nil || h != "handle-a" {
 			t.Fatalf("handle %q %v", h, err)

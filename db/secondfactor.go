@@ -149,8 +149,9 @@ func (db *DB) SetConfirmNewSignIns(ctx context.Context, userID int64, on bool, n
 	})
 }
 
-// SpendSecondFactor spends a TOTP step or a recovery code on its own (a
-// step-up). ECONFLICT: a TOTP replay; ENOTFOUND: no such recovery code.
+// SpendSecondFactor spends a TOTP step, a recovery code or a passkey's
+// assertion on its own (a step-up). ECONFLICT: a TOTP replay; ENOTFOUND: no
+// such recovery code or passkey.
 func (db *DB) SpendSecondFactor(ctx context.Context, step app.SecondStep) error {
 	return db.write(ctx, func(tx *txn) error { return spendStep(ctx, tx, step) })
 }

@@ -599,6 +599,8 @@ describe('OpenAPI description against the real binary', () => {
     const added = (await call('POST', 'auth/passkeys/register/finish/', { token: tok, origin, json: { challenge_id: again.challenge_id, name: 'Laptop', credential: authn.create(again) }, status: 201 })).data;
     assert.equal(added.name, 'Laptop');
     assert.equal((await call('GET', 'auth/passkeys/', { token: tok, status: 200 })).data.length, 1);
+    const rb = (await call('POST', 'auth/reauth/', { token: tok, origin, json: { channel: 'passkey' }, status: 200 })).data;
+    await call('POST', 'auth/reauth/', { token: tok, origin, json: { channel: 'passkey', challenge_id: rb.challenge_id, credential: authn.get(rb) }, status: 204 });
     const lb = (await call('POST', 'auth/passkeys/login/begin/', { origin, json: {}, status: 200 })).data;
     await call('POST', 'auth/passkeys/login/finish/', { origin, json: { challenge_id: lb.challenge_id, credential: { id: 'x' } }, status: 400 });
     const lb2 = (await call('POST', 'auth/passkeys/login/begin/', { origin, json: {}, status: 200 })).data;

@@ -115,11 +115,24 @@ describe('passkeys on the account page', () => {
     assert.deepEqual(await currentMethods(page), ['password', 'passkey']);
   });
 
-  step('remove the passkey; the authenticator\'s copy no longer signs in; the password alone does', async () => {
+  step('remove the passkey after confirming it\'s you with the passkey; its copy no longer signs in; the password alone does', async () => {
+    // A 2-second re-authentication window, so removing needs a step-up.
+    await s.restart(['--reauth-window', '2s']);
+    const token = await storedToken(page);
+    await until('the session to need a step-up', async () => {
+      const res = await apiFetch('PATCH', 'auth/2fa/', { token, body: {} });
+      return res.status === 403 && res.data && res.data.reauth_required === true;
+    }, 10000, 200);
+    await page.reload();
+    await waitView(page, 'account');
     await until('the passkey listed', async () => (await byId(page, 'pk-row').count()) === 1);
     await byId(page, 'pk-remove').click();
     await byId(page, 'pk-remove-confirm').waitFor({ state: 'visible' });
     await byId(page, 'pk-remove-yes').click();
+    await byId(page, 'stepup-dialog').waitFor({ state: 'visible' });
+    await byId(page, 'stepup-passkey').waitFor({ state: 'visible' });
+    await byId(page, 'stepup-passkey').click();
+    await byId(page, 'stepup-dialog').waitFor({ state: 'hidden' });
     await byId(page, 'pk-empty').waitFor({ state: 'visible' });
     assert.match(await text(page, 'pk-message'), /Passkey “Test laptop” removed\./);
     assert.equal((await summary(page)).passkeys, 0);

@@ -130,6 +130,23 @@ function showPasskeyError(err, box, what, form) {
 // ---------------------------------------------------------------- the card
 
 /** loadPasskeys lists the account's passkeys. */
+/**
+ * reauthWithPasskey re-proves the session with one of the account's
+ * passkeys for the step-up dialog: POST auth/reauth/ {"channel":"passkey"}
+ * answers request options, the authenticator signs, the second call marks
+ * the session fresh.
+ */
+export function reauthWithPasskey() {
+  return api('POST', 'auth/reauth/', { auth: true, body: { channel: 'passkey' } }).then(function (r) {
+    var begun = r.data || {};
+    return navigator.credentials.get(requestOptions(begun.options || {})).then(function (cred) {
+      return api('POST', 'auth/reauth/', { auth: true, body: { channel: 'passkey', challenge_id: begun.challenge_id, credential: assertionJSON(cred) } });
+    });
+  });
+}
+
+export { showPasskeyError };
+
 export function loadPasskeys() {
   var epoch = state.epoch;
   var list = $('pk-list');

@@ -1,10 +1,12 @@
 // Step-up: the endpoints that change how the account signs in answer 403
 // {"reauth_required": true} when the session's last sign-in is older than
 // the server's re-authentication window. withStepUp(action) then opens the
-// "Confirm it's you" dialog (the password, or a code from the authenticator
-// app when one is on), POSTs auth/reauth/, and runs the action once more.
+// "Confirm it's you" dialog (the password, a code from the authenticator
+// app when one is on, or a passkey when the account has one), POSTs
+// auth/reauth/, and runs the action once more.
 import { $, busy, checkRequired, clearFormErrors, setMessage } from './dom.js';
 import { ApiError, api, showError, state } from './client.js';
+import { passkeysSupported, reauthWithPasskey, showPasskeyError } from './passkeys.js';
 
 var waiting = null; // {resolve, reject} of the open dialog
 var mode = 'password';
@@ -48,6 +50,7 @@ function openDialog() {
   clearFormErrors(form);
   setMessage($('stepup-message'));
   $('stepup-switch').hidden = !(state.twoFactor && state.twoFactor.totp);
+  $('stepup-passkey').hidden = !(state.twoFactor && state.twoFactor.passkeys > 0 && passkeysSupported());
   setMode('password');
   var dialog = $('stepup');
   if (!dialog.open) dialog.showModal();
@@ -109,6 +112,17 @@ export function bindStepUp() {
     setMessage(box);
     setMode(mode === 'password' ? 'totp' : 'password');
     (mode === 'password' ? $('stepup-password') : $('stepup-code')).focus();
+  });
+  $('stepup-passkey').addEventListener('click', function () {
+    clearFormErrors(form);
+    setMessage(box);
+    var btn = $('stepup-passkey');
+    busy(btn, true, 'Waiting for your passkey…');
+    reauthWithPasskey().then(function () { busy(btn, false); finish(true); }, function (err) {
+      busy(btn, false);
+      if (err instanceof ApiError && err.handled) { finish(false); return; } // the session ended
+      showPasskeyError(err, box, 'Confirming with a passkey', form);
+    });
   });
   $('stepup-cancel').addEventListener('click', function () { finish(false); });
   // Escape closes a modal dialog by itself: treat it as Cancel.
