@@ -123,19 +123,9 @@ func (s *Server) startPasskey(w http.ResponseWriter, r *http.Request, c *app.Cha
 	if err != nil {
 		return err
 	}
-	wu, err := s.webAuthnUser(r.Context(), u, false)
+	assertion, err := s.beginAssertion(r, u, protocol.VerificationPreferred,
+		app.FieldError("channel", msgChannelNotOffered), c.IDHash, app.CeremonyChallenge, 0)
 	if err != nil {
-		return err
-	}
-	if len(wu.creds) == 0 {
-		return app.FieldError("channel", msgChannelNotOffered)
-	}
-	assertion, sd, err := s.wa.BeginLogin(wu, webauthn.WithUserVerification(protocol.VerificationPreferred))
-	if err != nil {
-		return app.Internal(err)
-	}
-	assertion.Response.Timeout = int(app.CeremonyLifetime.Milliseconds())
-	if err := s.putCeremony(r, c.IDHash, app.CeremonyChallenge, u.ID, 0, sd); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channel": app.MethodPasskey, "options": assertion})
@@ -147,27 +137,37 @@ func (s *Server) startPasskey(w http.ResponseWriter, r *http.Request, c *app.Cha
 // verification required: the passkey alone re-proves the sign-in), a
 // ceremony bound to this session and client.
 func (s *Server) startPasskeyReauth(w http.ResponseWriter, r *http.Request, a *app.Auth) error {
-	wu, err := s.webAuthnUser(r.Context(), a.User, false)
-	if err != nil {
-		return err
-	}
-	if len(wu.creds) == 0 {
-		return app.FieldError("channel", msgReauthNoPasskey)
-	}
-	assertion, sd, err := s.wa.BeginLogin(wu, webauthn.WithUserVerification(protocol.VerificationRequired))
-	if err != nil {
-		return app.Internal(err)
-	}
-	assertion.Response.Timeout = int(app.CeremonyLifetime.Milliseconds())
 	id, hash, err := s.newCeremonyID()
 	if err != nil {
 		return err
 	}
-	if err := s.putCeremony(r, hash, app.CeremonyReauth, a.User.ID, a.Session.ID, sd); err != nil {
+	assertion, err := s.beginAssertion(r, a.User, protocol.VerificationRequired,
+		app.FieldError("channel", msgReauthNoPasskey), hash, app.CeremonyReauth, a.Session.ID)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, ceremonyJSON{ChallengeID: id, Options: assertion})
 	return nil
+}
+
+// beginAssertion makes the request options for u's passkeys with user
+// verification uv and stores the ceremony of kind under idHash (bound to
+// sessionID when it is not 0); an account without passkeys gets none.
+func (s *Server) beginAssertion(r *http.Request, u *app.User, uv protocol.UserVerificationRequirement,
+	none error, idHash, kind string, sessionID int64) (*protocol.CredentialAssertion, error) {
+	wu, err := s.webAuthnUser(r.Context(), u, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(wu.creds) == 0 {
+		return nil, none
+	}
+	assertion, sd, err := s.wa.BeginLogin(wu, webauthn.WithUserVerification(uv))
+	if err != nil {
+		return nil, app.Internal(err)
+	}
+	assertion.Response.Timeout = int(app.CeremonyLifetime.Milliseconds())
+	return assertion, s.putCeremony(r, idHash, kind, u.ID, sessionID, sd)
 }
 
 // passkeyStep verifies the assertion raw against the passkey step started
