@@ -107,6 +107,15 @@ func (s *Server) liveChallenge(r *http.Request, id string) (*app.Challenge, erro
 	return c, nil
 }
 
+// answerable reports the body's field errors, then reads the live
+// challenge id names for this client (liveChallenge).
+func (s *Server) answerable(r *http.Request, in *input, id string) (*app.Challenge, error) {
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	return s.liveChallenge(r, id)
+}
+
 // challengeFields reads the challenge_id and channel (both required) of a
 // two-step request; the caller reads its other fields, then in.err().
 func challengeFields(r *http.Request) (in *input, id, channel string, err error) {
@@ -130,21 +139,17 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, _ httpr
 	if err != nil {
 		return err
 	}
-	if err := in.err(); err != nil {
-		return err
-	}
-	c, err := s.liveChallenge(r, id)
+	c, err := s.answerable(r, in, id)
 	if err != nil {
 		return err
 	}
-	if channel == app.MethodDevice && c.Offers(channel) {
-		return s.startDevice(w, r, c)
-	}
-	if channel == app.MethodPasskey && c.Offers(channel) {
-		return s.startPasskey(w, r, c)
-	}
-	if channel != app.MethodEmail || !c.Offers(channel) {
+	switch {
+	case !c.Offers(channel) || (channel != app.MethodDevice && channel != app.MethodPasskey && channel != app.MethodEmail):
 		return app.FieldError("channel", msgChannelNotOffered)
+	case channel == app.MethodDevice:
+		return s.startDevice(w, r, c)
+	case channel == app.MethodPasskey:
+		return s.startPasskey(w, r, c)
 	}
 	u, err := s.store.UserByID(r.Context(), c.UserID)
 	if err != nil {
@@ -180,10 +185,7 @@ func (s *Server) handleVerify2FA(w http.ResponseWriter, r *http.Request, _ httpr
 	} else {
 		code, _ = in.str("code", field{required: channel != app.MethodDevice})
 	}
-	if err := in.err(); err != nil {
-		return err
-	}
-	c, err := s.liveChallenge(r, id)
+	c, err := s.answerable(r, in, id)
 	if err != nil {
 		return err
 	}
