@@ -17,6 +17,7 @@ import (
 	"notechondria-auth/api"
 	"notechondria-auth/app"
 	"notechondria-auth/db"
+	"notechondria-auth/internal/lazyconn"
 	"notechondria-auth/mail"
 	"notechondria-auth/sysd"
 	"notechondria-auth/webhook"
@@ -110,7 +111,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	var open openConns
 	hs.ConnState = open.track
 	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(lazyconn.Wrap(ln, time.Now)) }()
 	var ms *http.Server
 	if s.metricsAddr != "" {
 		mln, err := net.Listen("tcp", s.metricsAddr)
@@ -119,7 +120,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		ms = newHTTPServer(srv.MetricsHandler())
-		go func() { errc <- ms.Serve(mln) }()
+		go func() { errc <- ms.Serve(lazyconn.Wrap(mln, time.Now)) }()
 		log.Info().Str("addr", mln.Addr().String()).Msg("metrics listening")
 	}
 
