@@ -52,7 +52,7 @@ func isTimeout(err error) bool {
 // socket. The timeout reaches the caller when the deadline it asked for
 // passes, never when an earlier, since moved one does.
 func TestConn_Deadlines(t *testing.T) {
-	const short, long = 60 * time.Millisecond, 400 * time.Millisecond
+	const short, long = 60 * time.Millisecond, 3 * time.Second
 	cases := []struct {
 		name     string
 		set      func(c *Conn, now time.Time)
