@@ -2,7 +2,9 @@ package password
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,9 +94,18 @@ func TestDummyVerify(t *testing.T) {
 	if err := h.DummyVerify(context.Background(), "anything"); err != nil {
 		t.Fatal(err)
 	}
-	// The dummy is a well-formed hash with the Hasher's own parameters.
-	ok, rehash, err := h.verify("dummy password", h.dummy)
-	if !ok || rehash || err != nil {
-		t.Fatalf("dummy hash: verify = %v, %v, %v", ok, rehash, err)
+	// The dummy is a well-formed hash with the Hasher's own parameters
+	// (no rehash, no error), so it costs one full argon2id verify, and it
+	// is the hash of no password. New derives no key for it (a start used
+	// to cost one hash): the key is all zeros.
+	for _, pw := range []string{"dummy password", "anything", ""} {
+		ok, rehash, err := h.verify(pw, h.dummy)
+		if ok || rehash || err != nil {
+			t.Fatalf("dummy hash, %q: verify = %v, %v, %v; want false, false, nil", pw, ok, rehash, err)
+		}
+	}
+	zeros := base64.RawStdEncoding.EncodeToString(make([]byte, h.KeyLen))
+	if !strings.HasSuffix(h.dummy, "$"+zeros) {
+		t.Fatalf("dummy hash %q: want an all-zero key", h.dummy)
 	}
 }
