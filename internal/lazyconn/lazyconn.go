@@ -62,11 +62,6 @@ type Conn struct {
 	write side
 }
 
-// NewConn wraps c; now is as for Wrap.
-func NewConn(c net.Conn, now func() time.Time) *Conn {
-	return &Conn{Conn: c, now: now, epoch: now()}
-}
-
 // side is the deadline state of one direction.
 type side struct {
 	mu     sync.Mutex
