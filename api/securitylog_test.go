@@ -295,6 +295,11 @@ func TestSecurityLog_Core_OAuthLinks(t *testing.T) {
 	if n := e.countOf(u.ID, app.EventOAuthLinked); n != 2 {
 		t.Errorf("%d link events, want 2 (bind, then the first GitHub sign-in)", n)
 	}
+	// An account made by an OAuth sign-in starts with that link in its log.
+	_, newID := e.oauthOnlyUser(t, "5002", "carol@example.com")
+	if ev := e.eventOf(newID, app.EventOAuthLinked); ev.Detail["provider"] != "google" || ev.Detail["by"] != "sign_in" {
+		t.Errorf("account made by sign-in: linked %v", ev.Detail)
+	}
 }
 
 // TestSecurityLog_Core_Endpoint: GET auth/security-log/ pages newest

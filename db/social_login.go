@@ -64,6 +64,22 @@ func insertSocial(ctx context.Context, tx *txn, a *app.SocialAccount) error {
 		a.ExtraData, micros(a.CreatedAt)).Scan(&a.ID)
 }
 
+// linkBySignIn links req's identity to the account userID, which the
+// sign-in matched by its verified address or has just created. A link made
+// by signing in is a link all the same: the owner's log shows it (issue
+// 15), in this transaction.
+func linkBySignIn(ctx context.Context, tx *txn, userID int64, req *app.SocialLogin) error {
+	a := &app.SocialAccount{UserID: userID, Provider: req.Provider, ProviderUID: req.UID, Email: req.Email,
+		ExtraData: req.ExtraData, CreatedAt: req.Now}
+	if err := insertSocial(ctx, tx, a); err != nil {
+		return err
+	}
+	if audit := app.AuditFrom(ctx); audit != nil {
+		audit.Add(userID, app.EventOAuthLinked, map[string]any{"provider": req.Provider, "by": "sign_in"})
+	}
+	return nil
+}
+
 // ResolveSocialLogin finds or creates the account of an OAuth identity in
 // one write transaction, so concurrent first logins make one account.
 // ENOTFOUND when nothing matches and req.Register is false.
@@ -126,17 +142,7 @@ func linkByEmail(ctx context.Context, tx *txn, req *app.SocialLogin) (int64, err
 			return 0, err
 		}
 	}
-	a := &app.SocialAccount{UserID: u.ID, Provider: req.Provider, ProviderUID: req.UID, Email: req.Email,
-		ExtraData: req.ExtraData, CreatedAt: req.Now}
-	if err := insertSocial(ctx, tx, a); err != nil {
-		return 0, err
-	}
-	// A link made by signing in is a link all the same: the owner's log
-	// shows it (issue 15), in this transaction.
-	if audit := app.AuditFrom(ctx); audit != nil {
-		audit.Add(u.ID, app.EventOAuthLinked, map[string]any{"provider": req.Provider, "by": "sign_in"})
-	}
-	return u.ID, nil
+	return u.ID, linkBySignIn(ctx, tx, u.ID, req)
 }
 
 func createSocialUser(ctx context.Context, tx *txn, req *app.SocialLogin) (int64, error) {
@@ -166,17 +172,7 @@ func createSocialUser(ctx context.Context, tx *txn, req *app.SocialLogin) (int64
 	if err := insertUser(ctx, tx, u); err != nil {
 		return 0, err
 	}
-	a := &app.SocialAccount{UserID: u.ID, Provider: req.Provider, ProviderUID: req.UID, Email: req.Email,
-		ExtraData: req.ExtraData, CreatedAt: req.Now}
-	if err := insertSocial(ctx, tx, a); err != nil {
-		return 0, err
-	}
-	// A link made by signing in is a link all the same: the owner's log
-	// shows it (issue 15), in this transaction.
-	if audit := app.AuditFrom(ctx); audit != nil {
-		audit.Add(u.ID, app.EventOAuthLinked, map[string]any{"provider": req.Provider, "by": "sign_in"})
-	}
-	return u.ID, nil
+	return u.ID, linkBySignIn(ctx, tx, u.ID, req)
 }
 
 // usernameBase derives a valid username (the register regex) from the
